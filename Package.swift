@@ -1,0 +1,63 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// C targets are compiled at -O2 even in debug builds: the kernel tests run every
+// kernel at every ISA level over many sizes, and -O0 C makes them crawl.
+let cOptimize: [CSetting] = [.unsafeFlags(["-O2"])]
+
+let package = Package(
+    name: "Spate",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "spate", targets: ["spate"]),
+        .library(name: "SpateEngine", targets: ["Engine"]),
+        .library(name: "SpateColumnar", targets: ["Columnar"]),
+        .library(name: "CKernels", targets: ["CKernels"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+    ],
+    targets: [
+        // System libraries, reached through module maps (used for real by later issues:
+        // zstd for spill/checkpoint/capture files, libnuma for worker placement).
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "CNuma", path: "Sources/CNuma", pkgConfig: "numa",
+            providers: [.apt(["libnuma-dev"])]),
+        // What Swift cannot import from Glibc/libnuma: CPU affinity macros and the like.
+        .target(
+            name: "CPlatform", dependencies: ["CNuma"], path: "Sources/CPlatform",
+            linkerSettings: [.linkedLibrary("numa")]),
+        // Vectorized C kernels: scalar reference + AVX2 + AVX-512, dispatched at run time.
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: cOptimize),
+        .target(
+            name: "Columnar", dependencies: ["CKernels"], path: "Sources/Columnar"),
+        .target(
+            name: "Engine",
+            dependencies: [
+                "Columnar", "CKernels", "CPlatform", "CZstd",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            path: "Sources/Engine",
+            linkerSettings: [.linkedLibrary("zstd")]),
+        .executableTarget(
+            name: "spate",
+            dependencies: [
+                "Engine", "Columnar",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Tools"),
+        .testTarget(
+            name: "CKernelsTests", dependencies: ["CKernels"], path: "Tests/CKernelsTests"),
+        .testTarget(
+            name: "ColumnarTests", dependencies: ["Columnar", "CKernels"],
+            path: "Tests/ColumnarTests",
+            resources: []),
+        .testTarget(
+            name: "EngineTests", dependencies: ["Engine", "Columnar"],
+            path: "Tests/EngineTests"),
+    ]
+)
