@@ -14,6 +14,9 @@
 #if __has_include("ck_window.h")
 #include "ck_window.h"
 #endif
+#if __has_include("ck_arith.h")
+#include "ck_arith.h"
+#endif
 #if __has_include("ck_csv.h")
 #include "ck_csv.h"
 #endif
