@@ -33,6 +33,9 @@ public struct SpateError: Error, Sendable, CustomStringConvertible {
     /// The text of the offending line, for the caret display.
     public var sourceLine: String?
     public var hint: String?
+    /// A complete rendering made by the layer that raised the error (the SQL front end
+    /// renders its own caret display); when set, `description` returns it as is.
+    public var rendered: String?
 
     public init(
         _ kind: Kind, _ message: String, path: String? = nil, line: Int? = nil,
@@ -56,6 +59,7 @@ public struct SpateError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
+        if let rendered { return rendered }
         var out = ""
         if let path { out += path + ":" }
         if let line {

@@ -1,0 +1,129 @@
+import CKernels
+import Columnar
+
+/// The aggregation state of one window (or of the whole stream for a non-windowed
+/// GROUP BY) on one worker: a group table, the accumulators and the string interners
+/// of its string keys.
+final class AggState {
+    let layout: KeyLayout
+    let table: GroupTable
+    let accs: AccumulatorSet
+    let interners: [StringInterner?]
+
+    init(layout: KeyLayout, specs: [AggregateSpec], expectedGroups: Int = 256) {
+        self.layout = layout
+        table = GroupTable(width: layout.width, expectedGroups: expectedGroups)
+        accs = AccumulatorSet(specs, capacity: expectedGroups)
+        interners = layout.types.map { $0 == .string ? StringInterner() : nil }
+    }
+
+    var groupCount: Int { table.count }
+
+    /// Adds rows `sel[0..<n]`: their keys (`keys`, evaluated) and aggregate inputs.
+    func add(keys: [Column], inputs: [Column], scratch: KeyScratch, _ sel: UnsafePointer<UInt32>?, _ n: Int) {
+        guard n > 0 else { return }
+        let groups = scratch.groups.typed(UInt32.self)
+        if layout.width == 0 {
+            accs.grow(to: 1)
+            accs.update(inputs, groups: nil, sel, n)
+            return
+        }
+        let words = KeyEncoder.encode(keys, layout: layout, interners: interners, scratch: scratch, sel, n)
+        _ = table.findOrInsert(words, stride: 1, hashes: scratch.hashes.typed(UInt64.self), hashStride: 1,
+                               sel, n, into: groups)
+        accs.grow(to: table.count)
+        accs.update(inputs, groups: groups, sel, n)
+    }
+
+    /// Merges another worker's partial state for the same window into this one.
+    func combine(_ other: AggState) {
+        if layout.width == 0 {
+            guard other.accs.groups > 0 else { return }
+            accs.grow(to: 1)
+            var zero: UInt32 = 0
+            accs.combine(other.accs, mapping: &zero)
+            return
+        }
+        let n = other.table.count
+        guard n > 0 else { return }
+        let width = layout.width
+        var keyWords = UnsafePointer(other.table.keyWords)
+        var hashes = UnsafePointer(other.table.groupHashes)
+        var translated: [Int64] = []
+        var rehashed: [UInt64] = []
+        if interners.contains(where: { $0 != nil }) {
+            // String ids are local to each state: re-intern other's strings here.
+            translated = Array(UnsafeBufferPointer(start: other.table.keyWords, count: n * width))
+            for (j, mine) in interners.enumerated() {
+                guard let mine, let theirs = other.interners[j] else { continue }
+                var map = [Int64](repeating: 0, count: theirs.count)
+                for id in 0..<theirs.count {
+                    let s = theirs.string(id)
+                    map[id] = mine.intern(s, hash: ck_hash_bytes_one(s.baseAddress, s.count))
+                }
+                for g in 0..<n {
+                    let isNull = layout.hasNullWord && (translated[g * width + width - 1] >> Int64(j)) & 1 == 1
+                    if !isNull { translated[g * width + j] = map[Int(translated[g * width + j])] }
+                }
+            }
+            rehashed = [UInt64](repeating: 0, count: n)
+            translated.withUnsafeBufferPointer { t in
+                rehashed.withUnsafeMutableBufferPointer { h in
+                    for g in 0..<n {
+                        var x = ck_hash_i64_one(t[g * width])
+                        for j in 1..<width { x = ck_hash_combine_one(x, ck_hash_i64_one(t[g * width + j])) }
+                        h[g] = x
+                    }
+                }
+            }
+        }
+        let mapping = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
+        defer { mapping.deallocate() }
+        func run(_ words: UnsafePointer<Int64>, _ h: UnsafePointer<UInt64>) {
+            let cols = (0..<width).map { words + $0 }
+            _ = table.findOrInsert(cols, stride: width, hashes: h, hashStride: 1, nil, n, into: mapping)
+        }
+        if translated.isEmpty {
+            run(keyWords, hashes)
+        } else {
+            translated.withUnsafeBufferPointer { t in
+                rehashed.withUnsafeBufferPointer { h in
+                    keyWords = t.baseAddress!
+                    hashes = h.baseAddress!
+                    run(keyWords, hashes)
+                }
+            }
+        }
+        accs.grow(to: table.count)
+        accs.combine(other.accs, mapping: mapping)
+    }
+
+    /// The groups as columns: one per key (decoded), then one per aggregate. A global
+    /// aggregate (no keys) yields one row even over no input, as SQL requires.
+    func finalize() -> [Column] {
+        if layout.width == 0 { accs.grow(to: 1) }
+        let n = layout.width == 0 ? accs.groups : table.count
+        var out: [Column] = []
+        let width = layout.width
+        let words = table.keyWords
+        for (j, type) in layout.types.enumerated() {
+            let col = Column(type, capacity: max(n, 1))
+            for g in 0..<n {
+                let w = words[g * width + j]
+                if layout.hasNullWord && (words[g * width + width - 1] >> Int64(j)) & 1 == 1 {
+                    col.appendNull()
+                    continue
+                }
+                switch type {
+                case .int64, .timestamp: col.append(w)
+                case .float64: col.append(Double(bitPattern: UInt64(bitPattern: w)))
+                case .bool: col.append(w != 0)
+                case .string: interners[j]!.append(Int(w), to: col)
+                }
+            }
+            out.append(col)
+        }
+        for i in accs.specs.indices { out.append(accs.finalize(i)) }
+        return out
+    }
+}

@@ -1,0 +1,422 @@
+import CKernels
+import CPlatform
+import Columnar
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a query runs.
+public struct ExecutionOptions: Sendable {
+    /// Worker threads (default: one per available CPU).
+    public var workers: Int
+    /// Rows per batch (default 4096; `SPATE_BATCH_CAPACITY` overrides it, the tests also
+    /// run with 1, 2 and 3).
+    public var batchCapacity: Int
+    /// Bytes of input per morsel, the unit of work a worker claims (default 8 MiB).
+    public var morselSize: Int
+    /// Pin worker i to CPU i (mod the CPUs available).
+    public var pinWorkers: Bool
+
+    public init(workers: Int? = nil, batchCapacity: Int? = nil, morselSize: Int? = nil, pinWorkers: Bool = true) {
+        self.workers = max(1, workers ?? Int(spate_available_cpus()))
+        self.batchCapacity = max(1, batchCapacity ?? ExecutionOptions.environmentInt("SPATE_BATCH_CAPACITY") ?? 4096)
+        self.morselSize = max(1, morselSize ?? ExecutionOptions.environmentInt("SPATE_MORSEL_SIZE") ?? (8 << 20))
+        self.pinWorkers = pinWorkers
+    }
+
+    static func environmentInt(_ name: String) -> Int? {
+        guard let raw = getenv(name) else { return nil }
+        return Int(String(cString: raw))
+    }
+}
+
+/// What a finished query reports.
+public struct RunStatistics: Sendable {
+    public var rowsRead = 0
+    /// Rows that arrived after the watermark had passed their window's end (dropped).
+    public var rowsLate = 0
+    /// Rows whose event-time column was NULL (they belong to no window; dropped).
+    public var rowsNullTime = 0
+    public var rowsOut = 0
+    public var bytesRead = 0
+    public var seconds = 0.0
+}
+
+/// An internal signal that another worker failed; never shown to users.
+struct Aborted: Error {}
+
+/// Runs one QueryPlan over its CSV input with N workers.
+///
+/// Workers claim morsels of the file in order (`CSVScan`). Event-time semantics are
+/// those of a single reader going through the file row by row, whatever the number of
+/// workers: morsel k learns the largest event time of morsels 0..<k (each publishes its
+/// own maximum after parsing), so every row sees exactly the watermark it would see in
+/// a sequential run. Windowed aggregates are pre-aggregated per worker; once all morsels
+/// up to some point are aggregated, the watermark of that prefix closes windows, each
+/// worker hands its partial state of those windows over at its next morsel boundary,
+/// and the last one to hand over combines the partials and emits the window.
+final class QueryRun: @unchecked Sendable {
+    let plan: QueryPlan
+    let scan: CSVScan
+    let options: ExecutionOptions
+    let sink: OrderedSink
+    let monitor = Monitor()
+
+    // Coordinator state, under `monitor`.
+    private var morselMax: [Int: Int64] = [:]
+    private var prefixMax: [Int64] = []           // prefixMax[k]: max event time in morsels 0...k
+    private var morselDone: Set<Int> = []
+    private var donePrefix = 0                     // morsels 0..<donePrefix are aggregated
+    private var fireWatermark = Int64.min
+    private var detached: [Int64]
+    private var partials: [Int64: [AggState]] = [:]
+    private var emitSeq = 0
+    private var failure: Error?
+    private(set) var stats = RunStatistics()
+
+    init(plan: QueryPlan, scan: CSVScan, options: ExecutionOptions, writer: ResultWriter) {
+        self.plan = plan
+        self.scan = scan
+        self.options = options
+        self.sink = OrderedSink(writer)
+        detached = Array(repeating: Int64.min, count: options.workers)
+    }
+
+    var aborted: Bool { monitor.locked { failure != nil } }
+
+    private func fail(_ error: Error) {
+        monitor.locked {
+            if failure == nil { failure = error }
+            monitor.broadcast()
+        }
+    }
+
+    func run() throws -> RunStatistics {
+        let workers = options.workers
+        let cpus = Int(spate_available_cpus())
+        runThreads(workers) { [self] index in
+            if options.pinWorkers && workers > 1 { _ = spate_pin_current_thread(Int32(index % cpus)) }
+            do {
+                let worker = Worker(run: self, index: index)
+                try worker.loop()
+                let local = worker.stats
+                monitor.locked {
+                    stats.rowsRead += local.rowsRead
+                    stats.rowsLate += local.rowsLate
+                    stats.rowsNullTime += local.rowsNullTime
+                }
+            } catch {
+                if !(error is Aborted) { fail(error) }
+            }
+        }
+        if let failure = monitor.locked({ failure }) { throw failure }
+        stats.rowsOut = sink.rowsWritten
+        return stats
+    }
+
+    // MARK: - Event time across morsels
+
+    /// The largest event time before morsel k, or nil while some earlier morsel has not
+    /// published its own.
+    func maxBefore(_ k: Int) -> Int64? {
+        monitor.locked { k == 0 ? Int64.min : (k - 1 < prefixMax.count ? prefixMax[k - 1] : nil) }
+    }
+
+    /// Blocks until the largest event time before morsel k is known.
+    func waitMaxBefore(_ k: Int) throws -> Int64 {
+        try monitor.locked {
+            while true {
+                if failure != nil { throw Aborted() }
+                if k == 0 { return Int64.min }
+                if k - 1 < prefixMax.count { return prefixMax[k - 1] }
+                monitor.wait()
+            }
+        }
+    }
+
+    func publishMax(_ k: Int, _ value: Int64) {
+        monitor.locked {
+            morselMax[k] = value
+            var advanced = false
+            while let v = morselMax.removeValue(forKey: prefixMax.count) {
+                prefixMax.append(max(prefixMax.last ?? Int64.min, v))
+                advanced = true
+            }
+            if advanced { monitor.broadcast() }
+        }
+    }
+
+    /// Marks morsel k aggregated; returns the watermark up to which windows may close.
+    func finishMorsel(_ k: Int) -> Int64 {
+        monitor.locked {
+            morselDone.insert(k)
+            while morselDone.remove(donePrefix) != nil { donePrefix += 1 }
+            if let wm = plan.watermark, donePrefix > 0, donePrefix - 1 < prefixMax.count {
+                let m = prefixMax[donePrefix - 1]
+                let w = m == Int64.min ? Int64.min : m &- wm.delayMillis
+                if w > fireWatermark { fireWatermark = w }
+            }
+            return fireWatermark
+        }
+    }
+
+    /// Hands over a worker's states of the windows that are closed up to `upTo` and
+    /// returns the windows that every worker has now handed over, in order, each with a
+    /// sequence number for the sink.
+    func handOver(worker: Int, states: [(Int64, AggState)], upTo: Int64) -> [(seq: Int, start: Int64, states: [AggState])] {
+        monitor.locked {
+            for (start, state) in states { partials[start, default: []].append(state) }
+            detached[worker] = max(detached[worker], upTo)
+            let closedUpTo = detached.min()!
+            var ready: [(Int, Int64, [AggState])] = []
+            for start in partials.keys.sorted() where lastInstant(start) <= closedUpTo {
+                ready.append((emitSeq, start, partials.removeValue(forKey: start)!))
+                emitSeq += 1
+            }
+            return ready
+        }
+    }
+
+    /// The last instant of the window starting at `start` (windowless: never closes
+    /// before the end of input).
+    func lastInstant(_ start: Int64) -> Int64 {
+        guard let t = plan.tumble, case .aggregate(let a) = plan.shape, a.windowed else { return Int64.max - 1 }
+        return start &+ t.sizeMillis &- 1
+    }
+}
+
+/// One worker thread's state and loop.
+final class Worker {
+    let run: QueryRun
+    let index: Int
+    let plan: QueryPlan
+    var stats = RunStatistics()
+    /// Open windows (start -> partial state); one entry keyed 0 for a windowless GROUP BY.
+    var windows: [Int64: AggState] = [:]
+    let scratch: KeyScratch?
+    let layout: KeyLayout?
+    var emitted: [Batch] = []
+    var lateCount: UInt64 = 0
+    var nullTimeCount: UInt64 = 0
+    let windowLast: AlignedBuffer
+    let bucketSel: SelectionVector
+    let bucketCounts: AlignedBuffer
+
+    init(run: QueryRun, index: Int) {
+        self.run = run
+        self.index = index
+        plan = run.plan
+        let cap = run.options.batchCapacity
+        if case .aggregate(let a) = plan.shape {
+            let types = a.keys.map(\.type)
+            let l = KeyLayout(types: types, hasNullWord: !types.isEmpty)
+            layout = l
+            scratch = KeyScratch(width: l.width, capacity: cap)
+        } else {
+            layout = nil
+            scratch = nil
+        }
+        windowLast = AlignedBuffer(capacity: cap * 8)
+        bucketSel = SelectionVector(capacity: cap)
+        bucketCounts = AlignedBuffer(capacity: Int(CK_MAX_WINDOW_BUCKETS) * 4)
+    }
+
+    func loop() throws {
+        switch plan.shape {
+        case .project(let exprs): try projectLoop(exprs)
+        case .aggregate(let a): try aggregateLoop(a)
+        }
+    }
+
+    // MARK: - Projection
+
+    private func projectLoop(_ exprs: [BoundExpr]) throws {
+        while let m = run.scan.claimMorsel() {
+            if run.aborted { throw Aborted() }
+            var out: [Batch] = []
+            try run.scan.parse(m) { raw in
+                stats.rowsRead += raw.count
+                let batch = try withWindowColumns(raw)
+                var sel: SelectionVector?
+                if let f = plan.filter {
+                    sel = try Evaluator.select(f, batch, nil)
+                    if sel!.count == 0 { return }
+                }
+                let cols = try exprs.map { try Evaluator.evaluate($0, batch) }
+                out.append(Batch(schema: plan.outputSchema, columns: cols, count: batch.count, selection: sel).compacted())
+            }
+            try run.sink.submit(m.index, out)
+        }
+    }
+
+    // MARK: - Aggregation
+
+    private func aggregateLoop(_ agg: AggregatePlan) throws {
+        let ordered = plan.watermark != nil && agg.windowed
+        while let m = run.scan.claimMorsel() {
+            if run.aborted { throw Aborted() }
+            var running: Int64? = ordered ? run.maxBefore(m.index) : Int64.min
+            var pending: [Batch] = []
+            var localMax = Int64.min
+            try run.scan.parse(m) { raw in
+                stats.rowsRead += raw.count
+                let batch = try withWindowColumns(raw)
+                if ordered {
+                    let ts = batch.columns[plan.watermark!.column]
+                    localMax = max(localMax, ck_max_valid_i64(ts.int64s, ts.validityWords, batch.count))
+                    if running == nil, let known = run.maxBefore(m.index) {
+                        running = known
+                        for b in pending { try aggregate(b, agg, &running!) }
+                        pending.removeAll()
+                    }
+                }
+                if running != nil { try aggregate(batch, agg, &running!) } else { pending.append(batch) }
+            }
+            if ordered {
+                run.publishMax(m.index, localMax)
+                if running == nil {
+                    running = try run.waitMaxBefore(m.index)
+                    for b in pending { try aggregate(b, agg, &running!) }
+                }
+            }
+            let watermark = run.finishMorsel(m.index)
+            if agg.windowed { try handOver(upTo: watermark, agg) }
+        }
+        stats.rowsLate = Int(lateCount)
+        stats.rowsNullTime = Int(nullTimeCount)
+        try handOver(upTo: Int64.max, agg)
+    }
+
+    /// Gives the run every local window that closed by `upTo`, then emits whichever
+    /// windows are now complete.
+    private func handOver(upTo: Int64, _ agg: AggregatePlan) throws {
+        var closing: [(Int64, AggState)] = []
+        for (start, state) in windows where run.lastInstant(start) <= upTo {
+            closing.append((start, state))
+        }
+        for (start, _) in closing { windows.removeValue(forKey: start) }
+        let ready = run.handOver(worker: index, states: closing, upTo: upTo)
+        for (seq, start, states) in ready {
+            try run.sink.submit(seq, [try emitWindow(start, states, agg)])
+        }
+    }
+
+    private func emitWindow(_ start: Int64, _ states: [AggState], _ agg: AggregatePlan) throws -> Batch {
+        let merged = states[0]
+        for s in states.dropFirst() { merged.combine(s) }
+        var cols = merged.finalize()
+        let n = cols.last?.count ?? 0
+        var fields: [Field] = []
+        if agg.windowed, let t = plan.tumble {
+            let ws = Evaluator.constantColumn(.int(start), .timestamp(.millisecond), n)
+            let we = Evaluator.constantColumn(.int(start + t.sizeMillis), .timestamp(.millisecond), n)
+            cols.insert(contentsOf: [ws, we], at: 0)
+            fields += [Field("window_start", .timestamp(.millisecond)), Field("window_end", .timestamp(.millisecond))]
+        }
+        for (i, k) in agg.keys.enumerated() { fields.append(Field("k\(i)", k.type)) }
+        for (i, a) in agg.aggregates.enumerated() { fields.append(Field("a\(i)", a.outputType)) }
+        let result = Batch(schema: Schema(fields), columns: cols, count: n)
+        var sel: SelectionVector?
+        if let having = agg.having { sel = try Evaluator.select(having, result, nil) }
+        let out = try agg.output.map { try Evaluator.evaluate($0, result) }
+        let batch = Batch(schema: plan.outputSchema, columns: out, count: n, selection: sel)
+        return BatchSorter.sorted(batch, by: plan.sortColumns)
+    }
+
+    private func state(_ start: Int64, _ agg: AggregatePlan) -> AggState {
+        if let s = windows[start] { return s }
+        let s = AggState(layout: layout!, specs: agg.aggregates)
+        windows[start] = s
+        return s
+    }
+
+    private func aggregate(_ batch: Batch, _ agg: AggregatePlan, _ running: inout Int64) throws {
+        if run.aborted { throw Aborted() }
+        var sel: SelectionVector? = nil
+        if let f = plan.filter { sel = try Evaluator.select(f, batch, nil) }
+        if agg.windowed, let t = plan.tumble {
+            let ts = batch.columns[t.timeColumn]
+            let starts = batch.columns[t.startColumn]
+            let out = SelectionVector(capacity: batch.count)
+            let inSel: UnsafePointer<UInt32>? = sel.map { UnsafePointer($0.ids) }
+            let n = sel?.count ?? batch.count
+            if let wm = plan.watermark {
+                let last = windowLast.typed(Int64.self)
+                _ = ck_add_i64_const(starts.int64s, t.sizeMillis - 1, batch.count, last)
+                out.count = ck_ontime_filter(ts.int64s, ts.validityWords, batch.count, inSel, n, last,
+                                             wm.delayMillis, &running, &lateCount, &nullTimeCount, out.ids)
+            } else {
+                // No watermark: windows close at the end of input, rows are never late.
+                out.count = ck_filter_i64_const(CK_CMP_GE, ts.int64s, ts.validityWords, inSel, n, Int64.min, out.ids)
+                nullTimeCount += UInt64(n - out.count)
+            }
+            sel = out
+        }
+        let count = sel?.count ?? batch.count
+        guard count > 0 else { return }
+        let keys = try agg.keys.map { try Evaluator.evaluate($0, batch) }
+        let inputs = try agg.inputs.map { try Evaluator.evaluate($0, batch) }
+        let scratch = scratch!
+        guard agg.windowed, let t = plan.tumble else {
+            state(0, agg).add(keys: keys, inputs: inputs, scratch: scratch, sel.map { UnsafePointer($0.ids) }, count)
+            return
+        }
+        let starts = batch.columns[t.startColumn].int64s
+        let selPtr: UnsafePointer<UInt32>? = sel.map { UnsafePointer($0.ids) }
+        var lo: Int64 = 0, hi: Int64 = 0
+        ck_minmax_i64(starts, selPtr, count, &lo, &hi)
+        if lo == hi {
+            state(lo, agg).add(keys: keys, inputs: inputs, scratch: scratch, selPtr, count)
+            return
+        }
+        let buckets = (hi - lo) / t.sizeMillis + 1
+        if buckets <= Int64(CK_MAX_WINDOW_BUCKETS) {
+            let counts = bucketCounts.typed(UInt32.self)
+            ck_bucket_by_window(starts, selPtr, count, lo, t.sizeMillis, UInt32(buckets), counts, bucketSel.ids)
+            var offset = 0
+            for b in 0..<Int(buckets) {
+                let c = Int(counts[b])
+                if c > 0 {
+                    state(lo + Int64(b) * t.sizeMillis, agg)
+                        .add(keys: keys, inputs: inputs, scratch: scratch, UnsafePointer(bucketSel.ids + offset), c)
+                }
+                offset += c
+            }
+            return
+        }
+        // Rows spread over very many windows (tiny windows or wild disorder).
+        var byWindow: [Int64: [UInt32]] = [:]
+        for i in 0..<count {
+            let r = selPtr.map { $0[i] } ?? UInt32(i)
+            byWindow[starts[Int(r)], default: []].append(r)
+        }
+        for start in byWindow.keys.sorted() {
+            byWindow[start]!.withUnsafeBufferPointer { rows in
+                state(start, agg).add(keys: keys, inputs: inputs, scratch: scratch, rows.baseAddress, rows.count)
+            }
+        }
+    }
+
+    // MARK: - Window columns
+
+    /// Appends window_start and window_end to a scan batch when the query reads a window TVF.
+    private func withWindowColumns(_ batch: Batch) throws -> Batch {
+        guard let t = plan.tumble else { return batch }
+        let ts = batch.columns[t.timeColumn]
+        let n = batch.count
+        let start = Column(.timestamp(.millisecond), capacity: n)
+        let end = Column(.timestamp(.millisecond), capacity: n)
+        ck_tumble_start(ts.int64s, ts.validityWords, nil, n, t.sizeMillis, t.offsetMillis, start.int64s)
+        _ = ck_add_i64_const(start.int64s, t.sizeMillis, n, end.int64s)
+        start.setCount(n, nullCount: 0)
+        end.setCount(n, nullCount: 0)
+        if ts.validityWords != nil {
+            Evaluator.copyValidity(from: [ts], to: start, n)
+            Evaluator.copyValidity(from: [ts], to: end, n)
+        }
+        var schema = batch.schema
+        schema.fields += [Field("window_start", .timestamp(.millisecond)), Field("window_end", .timestamp(.millisecond))]
+        return Batch(schema: schema, columns: batch.columns + [start, end], count: n, selection: batch.selection)
+    }
+}

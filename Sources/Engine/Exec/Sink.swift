@@ -1,0 +1,40 @@
+import Columnar
+
+/// Receives a query's result batches, in order, on any thread (never two at once).
+public protocol ResultWriter: AnyObject {
+    func begin(_ schema: Schema) throws
+    func write(_ batch: Batch) throws
+    /// Called once after the last batch; a file writer renames its temporary file here.
+    func finish() throws
+    /// Called instead of `finish` when the query failed: discard partial output.
+    func abandon()
+}
+
+/// Puts results from several workers back in order: each producer submits the batches
+/// of one sequence number (a morsel of the input, or a window emission) and they are
+/// written in ascending sequence order.
+final class OrderedSink: @unchecked Sendable {
+    private let monitor = Monitor()
+    private var next = 0
+    private var pending: [Int: [Batch]] = [:]
+    private let writer: ResultWriter
+    private(set) var rowsWritten = 0
+
+    init(_ writer: ResultWriter) { self.writer = writer }
+
+    func submit(_ seq: Int, _ batches: [Batch]) throws {
+        try monitor.locked {
+            pending[seq] = batches
+            while let ready = pending.removeValue(forKey: next) {
+                for b in ready where b.activeCount > 0 {
+                    try writer.write(b)
+                    rowsWritten += b.activeCount
+                }
+                next += 1
+            }
+        }
+    }
+
+    /// Sequence numbers submitted out of order and not yet written.
+    var backlog: Int { monitor.locked { pending.count } }
+}

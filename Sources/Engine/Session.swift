@@ -1,0 +1,141 @@
+import Columnar
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs SQL scripts: CREATE TABLE statements declare tables, each SELECT runs to
+/// completion over its input and sends its rows to a writer.
+///
+/// ```swift
+/// let session = Session(options: ExecutionOptions(workers: 2))
+/// let stats = try session.run(sql) { _, _ in try CSVResultWriter(path: nil) }
+/// ```
+public final class Session {
+    public private(set) var tables: [String: TableDefinition] = [:]
+    public var options: ExecutionOptions
+
+    public init(options: ExecutionOptions = ExecutionOptions()) {
+        self.options = options
+    }
+
+    /// What one SELECT of a script reported.
+    public struct QueryResult: Sendable {
+        public var schema: Schema
+        public var statistics: RunStatistics
+    }
+
+    /// Parses the whole script first (so a syntax error anywhere stops it before any
+    /// work), then runs its statements in order. `writer(i, schema)` gives the writer
+    /// for the i-th SELECT.
+    @discardableResult
+    public func run(
+        _ sql: String, sourceName: String = "<query>",
+        writer: (Int, Schema) throws -> ResultWriter
+    ) throws -> [QueryResult] {
+        let statements = try parse(sql, sourceName: sourceName)
+        var results: [QueryResult] = []
+        for statement in statements {
+            switch statement {
+            case .createTable(let c):
+                let def = try sqlErrors(sql, sourceName) { () throws(SQLSyntaxError) in try Binder.createTable(c) }
+                let key = def.name.lowercased()
+                if tables[key] != nil && !c.ifNotExists {
+                    throw sqlError(Binder.error("table '\(def.name)' already exists", at: c.name.position), sql, sourceName)
+                }
+                if tables[key] == nil || !c.ifNotExists { tables[key] = def }
+            case .query(let q):
+                let plan = try self.plan(q, sql, sourceName)
+                let w = try writer(results.count, plan.outputSchema)
+                do {
+                    let stats = try execute(plan, writer: w)
+                    try w.finish()
+                    results.append(QueryResult(schema: plan.outputSchema, statistics: stats))
+                } catch {
+                    w.abandon()
+                    throw error
+                }
+            case .createView(let v):
+                throw sqlError(Binder.error("CREATE VIEW is not supported yet", at: v.position), sql, sourceName)
+            case .insert(let i):
+                throw sqlError(Binder.error("INSERT INTO is not supported yet", at: i.position,
+                                            hint: "run the SELECT and write its output with -o FILE"), sql, sourceName)
+            }
+        }
+        return results
+    }
+
+    /// The plans of a script's SELECTs (declaring its tables), without running them.
+    public func explain(_ sql: String, sourceName: String = "<query>") throws -> String {
+        var out: [String] = []
+        for statement in try parse(sql, sourceName: sourceName) {
+            switch statement {
+            case .createTable(let c):
+                let def = try sqlErrors(sql, sourceName) { () throws(SQLSyntaxError) in try Binder.createTable(c) }
+                tables[def.name.lowercased()] = def
+            case .query(let q):
+                out.append(PlanPrinter.describe(try plan(q, sql, sourceName), options: options))
+            default:
+                break
+            }
+        }
+        return out.joined(separator: "\n")
+    }
+
+    private func parse(_ sql: String, sourceName: String) throws -> [Statement] {
+        do {
+            return try SQLParser.parse(sql)
+        } catch {
+            throw sqlError(error, sql, sourceName)
+        }
+    }
+
+    private func plan(_ q: Query, _ sql: String, _ sourceName: String) throws -> QueryPlan {
+        let binder = Binder(catalog: tables)
+        return try sqlErrors(sql, sourceName) { () throws(SQLSyntaxError) in try binder.query(q) }
+    }
+
+    private func sqlErrors<T>(_ sql: String, _ sourceName: String, _ body: () throws(SQLSyntaxError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw sqlError(error, sql, sourceName)
+        }
+    }
+
+    private func sqlError(_ e: SQLSyntaxError, _ sql: String, _ sourceName: String) -> SpateError {
+        var err = SpateError(.sql, e.message, path: sourceName, line: e.position.line, column: e.position.column, hint: e.hint)
+        err.rendered = e.render(sql: sql, sourceName: sourceName)
+        return err
+    }
+
+    /// Runs one bound query into `writer` (which this calls `begin` on, not `finish`).
+    public func execute(_ plan: QueryPlan, writer: ResultWriter) throws -> RunStatistics {
+        let start = monotonicSeconds()
+        let file = try CSVFile(path: plan.scan.path)
+        if plan.scan.options.header, let header = try file.readHeader(options: plan.scan.options),
+           header.count != plan.scan.fieldCount {
+            throw SpateError(
+                .data, "the header has \(header.count) field\(header.count == 1 ? "" : "s") but the table declares \(plan.scan.fieldCount) column\(plan.scan.fieldCount == 1 ? "" : "s")",
+                path: plan.scan.path, line: 1, column: 1, sourceLine: header.joined(separator: ","),
+                hint: header.count == 1
+                    ? "is the delimiter right? set 'csv.field-delimiter' (e.g. '\\t' or ';')"
+                    : "declare one column per field, in file order (or 'csv.header' = 'false' if the first line is data)")
+        }
+        let scan = CSVScan(file: file, fieldCount: plan.scan.fieldCount, columns: plan.scan.columns,
+                           options: plan.scan.options, batchCapacity: options.batchCapacity,
+                           morselSize: options.morselSize)
+        try writer.begin(plan.outputSchema)
+        let run = QueryRun(plan: plan, scan: scan, options: options, writer: writer)
+        var stats = try run.run()
+        stats.bytesRead = file.size
+        stats.seconds = monotonicSeconds() - start
+        return stats
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
