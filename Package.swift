@@ -54,10 +54,10 @@ let package = Package(
             name: "CKernelsTests", dependencies: ["CKernels"], path: "Tests/CKernelsTests"),
         .testTarget(
             name: "ColumnarTests", dependencies: ["Columnar", "CKernels"],
-            path: "Tests/ColumnarTests",
-            resources: []),
+            path: "Tests/ColumnarTests"),
         .testTarget(
             name: "EngineTests", dependencies: ["Engine", "Columnar"],
-            path: "Tests/EngineTests"),
+            path: "Tests/EngineTests",
+            exclude: ["sql"]),
     ]
 )

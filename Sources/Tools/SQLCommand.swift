@@ -1,0 +1,143 @@
+import ArgumentParser
+import Columnar
+import Engine
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct SQLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sql",
+        abstract: "Run SQL statements (CREATE TABLE ...; SELECT ...) and print the results as CSV.",
+        discussion: """
+            Tables are declared in Flink's dialect and read from CSV files. A windowed query
+            emits each window once the watermark passes its end, and every open window at
+            the end of the input. Rows that arrive after their window was emitted are
+            counted and reported on stderr.
+
+            Examples:
+              spate sql -f data/q_tumble.sql
+              spate sql -f query.sql -o result.csv --workers 4
+              spate sql --explain -f data/q_tumble.sql
+              spate sql "CREATE TABLE t (a BIGINT, b VARCHAR) WITH ('connector'='filesystem', \\
+                         'path'='data/t.csv', 'format'='csv'); SELECT b, SUM(a) FROM t GROUP BY b"
+            """
+    )
+
+    @Argument(help: "The SQL statements, separated by ';'. Omit when using -f.")
+    var statements: String?
+
+    @Option(name: [.short, .customLong("file")], help: "Read the SQL from this file.")
+    var file: String?
+
+    @Option(name: [.short, .customLong("output")], help: "Write the result CSV to this file (default: standard output).")
+    var output: String?
+
+    @Option(help: "Worker threads (default: one per CPU).")
+    var workers: Int?
+
+    @Option(help: ArgumentHelp("Rows per columnar batch.", visibility: .hidden))
+    var batchCapacity: Int?
+
+    @Flag(help: "Print the plan and the worker placement instead of running the query.")
+    var explain = false
+
+    @Flag(help: "Print run statistics (rows, MB/s, time) on stderr.")
+    var stats = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing on stderr but errors.")
+    var quiet = false
+
+    func validate() throws {
+        if statements == nil && file == nil {
+            throw ValidationError("give the SQL as an argument or with -f FILE")
+        }
+        if statements != nil && file != nil {
+            throw ValidationError("give the SQL either as an argument or with -f FILE, not both")
+        }
+        if let w = workers, w < 1 || w > 1024 { throw ValidationError("--workers must be between 1 and 1024") }
+        if let b = batchCapacity, b < 1 { throw ValidationError("--batch-capacity must be at least 1") }
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            try execute()
+        } catch {
+            exitWithError(error)
+        }
+    }
+
+    private func execute() throws {
+        let sql: String
+        let source: String
+        if let file {
+            sql = try readText(file)
+            source = file
+        } else {
+            sql = statements!
+            source = "<query>"
+        }
+        let session = Session(options: ExecutionOptions(workers: workers, batchCapacity: batchCapacity))
+        if explain {
+            print(try session.explain(sql, sourceName: source))
+            return
+        }
+        var writers: [CSVResultWriter] = []
+        let results = try session.run(sql, sourceName: source) { index, _ in
+            if index > 0 && output != nil {
+                throw SpateError(.usage, "-o writes one result, but the script has more than one SELECT",
+                                 hint: "run each SELECT separately, or leave out -o")
+            }
+            let w = try CSVResultWriter(path: output)
+            writers.append(w)
+            return w
+        }
+        if writers.contains(where: \.pipeClosed) { return }
+        guard !quiet else { return }
+        for r in results {
+            let s = r.statistics
+            if s.rowsLate > 0 {
+                writeStderr("spate: \(s.rowsLate) late row\(s.rowsLate == 1 ? "" : "s") dropped: they arrived after the watermark had passed the end of their window. Declare a larger bound (WATERMARK FOR ts AS ts - INTERVAL 'n' SECOND) to keep them.\n")
+            }
+            if s.rowsNullTime > 0 {
+                writeStderr("spate: \(s.rowsNullTime) row\(s.rowsNullTime == 1 ? "" : "s") with a NULL event time dropped (they belong to no window).\n")
+            }
+            if stats {
+                let mb = Double(s.bytesRead) / 1e6
+                let rate = s.seconds > 0 ? mb / s.seconds : 0
+                writeStderr("spate: \(s.rowsRead) rows in, \(s.rowsOut) rows out, \(fixed(mb, 1)) MB in \(fixed(s.seconds, 3)) s (\(fixed(rate, 0)) MB/s)\n")
+            }
+        }
+    }
+}
+
+/// Reads a whole (small) text file, such as a SQL script.
+func readText(_ path: String) throws -> String {
+    guard let f = fopen(path, "rb") else {
+        throw SpateError(.usage, "cannot read '\(path)': \(String(cString: strerror(errno)))")
+    }
+    defer { fclose(f) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, f)
+        if n <= 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// `value` with `digits` decimals (no Foundation).
+func fixed(_ value: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = (value * scale).rounded()
+    let whole = Int64(scaled / scale)
+    guard digits > 0 else { return String(whole) }
+    let frac = Int64(abs(scaled) - abs(Double(whole)) * scale)
+    var f = String(frac)
+    while f.count < digits { f = "0" + f }
+    return "\(whole).\(f)"
+}
