@@ -8,7 +8,8 @@
 // function (AVX-512DQ vpmullq; AVX2 builds the 64-bit product from three vpmuludq).
 //
 // Strings: 16-byte blocks folded with a 64x64->128 multiply (low ^ high half), the
-// last 1..16 bytes read as two possibly overlapping words, then mix. One scalar body
+// last 4..16 bytes read as four possibly overlapping 32-bit words (1..3 bytes as
+// first / middle / last byte), then mix. One scalar body
 // for every level, so the values are identical everywhere by construction.
 //
 // Combine: combine(seed, h) = mix(rotl(seed, 27) + h).
@@ -49,12 +50,12 @@ CK_INLINE uint64_t ck_h_bytes(const uint8_t *p, size_t len) {
     uint64_t h = CK_S_SEED ^ ((uint64_t)len * CK_H_M1);
     uint64_t a, b;
     if (len <= 16) {
-        if (len >= 8) {
-            a = ck_load64(p);
-            b = ck_load64(p + len - 8);
-        } else if (len >= 4) {
-            a = ck_load32(p);
-            b = ck_load32(p + len - 4);
+        if (len >= 4) {
+            // Four 32-bit loads at 0, len - 4, d, len - 4 - d cover every byte of a
+            // 4..16-byte string without a branch on the length (d = 0 below 8 bytes).
+            const size_t d = (size_t)(len >= 8) << 2;
+            a = ((uint64_t)ck_load32(p) << 32) | ck_load32(p + len - 4);
+            b = ((uint64_t)ck_load32(p + d) << 32) | ck_load32(p + len - 4 - d);
         } else if (len > 0) {
             a = (uint64_t)p[0] | ((uint64_t)p[len >> 1] << 8) | ((uint64_t)p[len - 1] << 16);
             b = 0;

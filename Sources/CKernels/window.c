@@ -4,8 +4,9 @@
 // u = ts + 2^63 (as uint64, an order-preserving bias), ts - offset = u - (2^63 + offset),
 // so floor_mod(ts - offset, size) = (u mod size - B) mod size with the constant
 // B = (2^63 + offset) mod size. One unsigned 64-bit remainder per row, no 128-bit
-// arithmetic. A power-of-two size takes a mask instead. Integer division has no SIMD
-// form, so one body serves every ISA level.
+// arithmetic. A power-of-two size takes a mask instead, and a row in the same window
+// as the previous row takes no division at all. Integer division has no SIMD form, so
+// one body serves every ISA level.
 #include "ck_window.h"
 
 #include "ck_internal.h"
@@ -34,11 +35,29 @@ void ck_tumble_start(const int64_t *ts, const uint64_t *validity, const uint32_t
     const uint64_t b2 = umod_signed(offset, usize);
     const uint64_t b = b1 + b2 >= usize ? b1 + b2 - usize : b1 + b2;
     const int pow2 = (usize & (usize - 1)) == 0;
+    // Event times in a batch are mostly ordered and close together, so most rows fall
+    // in the window of the row before: test that first and divide only on a miss.
+    // Only starts that did not wrap (start <= ts) are cached, which keeps the test
+    // exact: cur <= t and t - cur < size mean t lies in [cur, cur + size).
 #define CK_TUMBLE_LOOP(POW2)                                                          \
-    for (size_t i = 0; i < n; i++) {                                                  \
-        const uint32_t r = ck_row(sel, i);                                            \
-        if (validity != NULL && !ck_valid_bit(validity, r)) continue;                 \
-        out[r] = tumble_one(ts[r], usize, b, POW2);                                   \
+    {                                                                                 \
+        int64_t cur = 0;                                                              \
+        int have = 0;                                                                 \
+        for (size_t i = 0; i < n; i++) {                                              \
+            const uint32_t r = ck_row(sel, i);                                        \
+            if (validity != NULL && !ck_valid_bit(validity, r)) continue;             \
+            const int64_t t = ts[r];                                                  \
+            if (have && t >= cur && (uint64_t)t - (uint64_t)cur < usize) {            \
+                out[r] = cur;                                                         \
+                continue;                                                             \
+            }                                                                         \
+            const int64_t s = tumble_one(t, usize, b, POW2);                          \
+            out[r] = s;                                                               \
+            if (s <= t) {                                                             \
+                cur = s;                                                              \
+                have = 1;                                                             \
+            }                                                                         \
+        }                                                                             \
     }
     if (pow2) {
         CK_TUMBLE_LOOP(1)

@@ -44,12 +44,10 @@ enum RefHash {
         var a: UInt64 = 0
         var b: UInt64 = 0
         if len <= 16 {
-            if len >= 8 {
-                a = load(p, 0, 8)
-                b = load(p, len - 8, 8)
-            } else if len >= 4 {
-                a = load(p, 0, 4)
-                b = load(p, len - 4, 4)
+            if len >= 4 {
+                let d = len >= 8 ? 4 : 0
+                a = load(p, 0, 4) << 32 | load(p, len - 4, 4)
+                b = load(p, d, 4) << 32 | load(p, len - 4 - d, 4)
             } else if len > 0 {
                 a = UInt64(p[0]) | UInt64(p[len >> 1]) << 8 | UInt64(p[len - 1]) << 16
             }

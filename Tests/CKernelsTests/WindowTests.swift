@@ -59,6 +59,32 @@ extension KernelTests {
             }
         }
 
+        @Test func orderedTimestampsReuseWindows() {
+            // Sorted event times (the common case, served from the previous row's
+            // window), across window boundaries and around the int64 limits, where a
+            // start below INT64_MIN wraps and must not be reused.
+            var rng = TestRNG(seed: 31)
+            var walk: [Int64] = []
+            var t: Int64 = -5_000
+            for _ in 0..<3000 {
+                t += Int64(rng.next() % 40)
+                walk.append(t)
+            }
+            let edges: [Int64] = [.min, .min + 1, .min + 2, 3, 4, 5, 6, .max - 7, .max - 1, .max]
+            for ts in [walk, edges, walk.reversed()] {
+                for wsize: Int64 in [7, 60, 64, 1000, .max] {
+                    for offset: Int64 in [0, 3, -1, .min] {
+                        let want = ts.map { refTumbleStart($0, size: wsize, offset: offset) }
+                        forEachLevel { level in
+                            var out = [Int64](repeating: 0, count: ts.count)
+                            ck_tumble_start(ts, nil, nil, ts.count, wsize, offset, &out)
+                            #expect(out == want, "size=\(wsize) offset=\(offset) \(levelName(level))")
+                        }
+                    }
+                }
+            }
+        }
+
         @Test func negativeTimestamps() {
             let ts: [Int64] = [-1, -999, -1000, -1001, -2500, 0, 999, 1000]
             var out = [Int64](repeating: 0, count: ts.count)
