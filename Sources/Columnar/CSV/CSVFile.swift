@@ -1,0 +1,311 @@
+import CKernels
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A CSV file's bytes: memory-mapped when it is a regular file (read sequentially,
+/// so the kernel reads ahead), otherwise read into memory (pipes, devices).
+///
+/// The bytes never move or change while the object lives, so scans keep raw pointers
+/// into them; nothing is copied into Swift arrays.
+public final class CSVFile: @unchecked Sendable {
+    public let path: String
+    public let size: Int
+    /// The first byte; nil when the file is empty.
+    let bytes: UnsafePointer<UInt8>?
+    private enum Storage { case none, mapped, allocated }
+    private let storage: Storage
+
+    /// Opens and maps `path`. Throws `SpateError(.io)` naming the path and the reason.
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw CSVFile.ioError(path, "cannot open", errno) }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw CSVFile.ioError(path, "cannot stat", errno) }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            throw SpateError(.io, "cannot read '\(path)': it is a directory", path: path,
+                             hint: "name a CSV file, not a directory")
+        }
+        if (st.st_mode & S_IFMT) == S_IFREG {
+            let n = Int(st.st_size)
+            size = n
+            if n == 0 {
+                bytes = nil
+                storage = .none
+                return
+            }
+            guard let p = mmap(nil, n, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+                throw CSVFile.ioError(path, "cannot map", errno)
+            }
+            _ = madvise(p, n, Int32(MADV_SEQUENTIAL))
+            bytes = UnsafePointer(p.assumingMemoryBound(to: UInt8.self))
+            storage = .mapped
+            return
+        }
+        // Not a regular file: read it all (a streaming reader for stdin is separate).
+        var cap = 1 << 16
+        var buf = malloc(cap)!.assumingMemoryBound(to: UInt8.self)
+        var n = 0
+        while true {
+            if n == cap {
+                cap *= 2
+                buf = realloc(buf, cap)!.assumingMemoryBound(to: UInt8.self)
+            }
+            let r = read(fd, buf + n, cap - n)
+            if r < 0 {
+                if errno == EINTR { continue }
+                let e = errno
+                free(buf)
+                throw CSVFile.ioError(path, "cannot read", e)
+            }
+            if r == 0 { break }
+            n += r
+        }
+        size = n
+        bytes = n > 0 ? UnsafePointer(buf) : nil
+        if n == 0 { free(buf) }
+        storage = n > 0 ? .allocated : .none
+    }
+
+    /// A file held in memory (tests, data that arrived some other way). `path` is
+    /// only used to name it in errors.
+    public init(contents: some Sequence<UInt8>, path: String) {
+        let array = Array(contents)
+        self.path = path
+        size = array.count
+        if array.isEmpty {
+            bytes = nil
+            storage = .none
+        } else {
+            let p = malloc(array.count)!.assumingMemoryBound(to: UInt8.self)
+            array.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: array.count) }
+            bytes = UnsafePointer(p)
+            storage = .allocated
+        }
+    }
+
+    deinit {
+        guard let bytes else { return }
+        switch storage {
+        case .mapped: munmap(UnsafeMutableRawPointer(mutating: bytes), size)
+        case .allocated: free(UnsafeMutableRawPointer(mutating: bytes))
+        case .none: break
+        }
+    }
+
+    private static func ioError(_ path: String, _ what: String, _ code: Int32) -> SpateError {
+        let reason = String(cString: strerror(code))
+        let hint: String
+        switch code {
+        case ENOENT: hint = "check the path; relative paths start at the current directory"
+        case EACCES, EPERM: hint = "check the file's permissions"
+        default: hint = "check that the file exists and is readable"
+        }
+        return SpateError(.io, "\(what) '\(path)': \(reason)", path: path, hint: hint)
+    }
+
+    /// Header fields (parsed properly, quotes honoured), nil when the file is empty.
+    /// Used to check/infer the schema.
+    public func readHeader(options: CSVOptions) throws -> [String]? {
+        try options.validate()
+        guard let bytes, size > 0 else { return nil }
+        let splitter = CSVRecordSplitter(bytes: bytes, size: size, options: options)
+        let record = splitter.split(at: 0)
+        if let error = record.error {
+            throw structuralError(error, recordStart: 0, options: options, columnNames: [:])
+        }
+        return record.fields.map { splitter.value(of: $0) }
+    }
+
+    // MARK: - Error locations
+
+    /// Byte at `i` (the caller keeps `i` in bounds).
+    @inline(__always) func byte(_ i: Int) -> UInt8 { bytes![i] }
+
+    /// 1-based line (every LF before `pos` counts, quoted or not), 1-based character
+    /// column of `pos`, and the text of that line without its line break.
+    func location(of pos: Int) -> (line: Int, column: Int, text: String) {
+        guard let bytes, size > 0 else { return (1, 1, "") }
+        let p = min(max(pos, 0), size)
+        let line = 1 + ck_csv_count_byte(bytes, p, UInt8(ascii: "\n"))
+        var start = p
+        while start > 0 && bytes[start - 1] != UInt8(ascii: "\n") { start -= 1 }
+        var end = p
+        while end < size && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+        var textEnd = end
+        if textEnd > start && bytes[textEnd - 1] == UInt8(ascii: "\r") { textEnd -= 1 }
+        var column = 1
+        for i in start..<p where bytes[i] & 0xC0 != 0x80 { column += 1 }
+        let text = String(decoding: UnsafeBufferPointer(start: bytes + start, count: textEnd - start), as: UTF8.self)
+        return (line, column, text)
+    }
+
+    /// A data error at byte `pos`, rendered `path:line:column`.
+    func dataError(at pos: Int, _ message: String, hint: String?) -> SpateError {
+        let loc = location(of: pos)
+        return SpateError(.data, message, path: path, line: loc.line, column: loc.column,
+                          sourceLine: loc.text, hint: hint)
+    }
+
+    /// The message for a quoting error found in the record starting at `recordStart`.
+    func structuralError(
+        _ e: CSVRecordSplitter.Failure, recordStart: Int, options: CSVOptions, columnNames: [Int: String]
+    ) -> SpateError {
+        let field = "field \(e.fieldIndex + 1)" + (columnNames[e.fieldIndex].map { " ('\($0)')" } ?? "")
+        switch e.kind {
+        case .strayQuote:
+            return dataError(
+                at: e.fieldStart, "quote character inside unquoted \(field)",
+                hint: "enclose the whole field in quotes and double each quote inside it "
+                    + "(\"5\"\" disk\" for 5\" disk), or remove the quote")
+        case .textAfterQuote:
+            return dataError(
+                at: e.fieldStart, "unexpected text after the closing quote of \(field)",
+                hint: "a quoted field must end at its closing quote; double each quote that "
+                    + "is part of the value (\"\")")
+        case .unterminated:
+            return dataError(
+                at: e.fieldStart, "unterminated quoted field: the quote that opens \(field) is never closed",
+                hint: "close the quote, or double each quote that is part of the value (\"\")")
+        }
+    }
+}
+
+// MARK: - Scalar record splitter
+
+/// A byte-at-a-time record parser with the same rules as the kernels. Used where
+/// speed does not matter: the header, and describing an error precisely.
+struct CSVRecordSplitter {
+    let bytes: UnsafePointer<UInt8>
+    let size: Int
+    let delimiter: UInt8
+    let quote: UInt8
+
+    init(bytes: UnsafePointer<UInt8>, size: Int, options: CSVOptions) {
+        self.bytes = bytes
+        self.size = size
+        delimiter = options.delimiter
+        quote = options.quote
+    }
+
+    struct Failure {
+        enum Kind { case strayQuote, textAfterQuote, unterminated }
+        var kind: Kind
+        /// Where the bad field starts (its opening quote for quoted fields).
+        var fieldStart: Int
+        var fieldIndex: Int
+    }
+
+    /// A field's raw span (quotes included, the CR before a LF excluded).
+    struct Span {
+        var start: Int
+        var end: Int
+        var quoted: Bool
+    }
+
+    struct Record {
+        var fields: [Span] = []
+        /// Position just after the record's line break (or `size`).
+        var next: Int = 0
+        /// Position of the record's line break (`size` when it has none).
+        var lineEnd: Int = 0
+        var error: Failure?
+    }
+
+    /// Splits the record starting at `start`.
+    func split(at start: Int) -> Record {
+        var rec = Record()
+        let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        var i = start
+        while true {
+            let fs = i
+            if i < size && bytes[i] == quote {
+                i += 1
+                while true {
+                    guard i < size else {
+                        rec.error = Failure(kind: .unterminated, fieldStart: fs, fieldIndex: rec.fields.count)
+                        rec.next = size
+                        rec.lineEnd = size
+                        return rec
+                    }
+                    if bytes[i] == quote {
+                        if i + 1 < size && bytes[i + 1] == quote { i += 2; continue }
+                        i += 1
+                        break
+                    }
+                    i += 1
+                }
+                let span = Span(start: fs, end: i, quoted: true)
+                if i == size || (bytes[i] == cr && i + 1 == size) {
+                    append(span, to: &rec)
+                    rec.lineEnd = i
+                    rec.next = size
+                    return rec
+                }
+                let c = bytes[i]
+                if c == delimiter {
+                    append(span, to: &rec)
+                    i += 1
+                    continue
+                }
+                if c == lf || (c == cr && bytes[i + 1] == lf) {
+                    append(span, to: &rec)
+                    rec.lineEnd = c == lf ? i : i + 1
+                    rec.next = rec.lineEnd + 1
+                    return rec
+                }
+                rec.error = Failure(kind: .textAfterQuote, fieldStart: fs, fieldIndex: rec.fields.count)
+                rec.next = size
+                rec.lineEnd = size
+                return rec
+            }
+            while i < size {
+                let c = bytes[i]
+                if c == delimiter || c == lf { break }
+                if c == quote {
+                    rec.error = Failure(kind: .strayQuote, fieldStart: fs, fieldIndex: rec.fields.count)
+                    rec.next = size
+                    rec.lineEnd = size
+                    return rec
+                }
+                i += 1
+            }
+            if i < size && bytes[i] == delimiter {
+                append(Span(start: fs, end: i, quoted: false), to: &rec)
+                i += 1
+                continue
+            }
+            // A LF or the end of the file ends the record; a CR just before either is
+            // part of the line break.
+            var end = i
+            if end > fs && bytes[end - 1] == cr { end -= 1 }
+            append(Span(start: fs, end: end, quoted: false), to: &rec)
+            rec.lineEnd = i
+            rec.next = i < size ? i + 1 : size
+            return rec
+        }
+    }
+
+    private func append(_ span: Span, to rec: inout Record) { rec.fields.append(span) }
+
+    /// The field's text: unquoted, `""` made one quote.
+    func value(of span: Span) -> String {
+        var out = [UInt8]()
+        if span.quoted {
+            var i = span.start + 1
+            let end = span.end - 1
+            while i < end {
+                out.append(bytes[i])
+                i += bytes[i] == quote ? 2 : 1
+            }
+        } else {
+            out.append(contentsOf: UnsafeBufferPointer(start: bytes + span.start, count: span.end - span.start))
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
