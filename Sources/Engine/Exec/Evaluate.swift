@@ -41,7 +41,7 @@ enum Evaluator {
         case .isNull(let inner, let negated):
             let c = try evaluate(inner, batch)
             let out = Column(.bool, capacity: n)
-            for r in 0..<n { out.bools[r] = (c.isValid(r) != negated) ? 1 : 0 }
+            for r in 0..<n { out.bools[r] = (c.isValid(r) == negated) ? 1 : 0 }
             out.setCount(n, nullCount: 0)
             return out
         }

@@ -285,6 +285,8 @@ final class Worker {
         }
         stats.rowsLate = Int(lateCount)
         stats.rowsNullTime = Int(nullTimeCount)
+        // A global aggregate (no GROUP BY) has one result row even over no input.
+        if !agg.windowed && agg.keys.isEmpty && index == 0 { _ = state(0, agg) }
         try handOver(upTo: Int64.max, agg)
     }
 

@@ -173,6 +173,9 @@ struct Binder {
         let input = try resolveFrom(s.from[0])
         var scope = Scope(input: input)
 
+        if let w = s.whereClause, try Scope.containsAggregate(w) {
+            throw Binder.error("aggregate functions are not allowed in WHERE", at: w.position, hint: "use HAVING")
+        }
         let filter = try s.whereClause.map { e throws(SQLSyntaxError) in
             let b = try scope.bind(e)
             guard b.type == .bool else { throw Binder.error("WHERE needs a BOOLEAN condition, not \(b.type)", at: e.position) }
@@ -183,9 +186,6 @@ struct Binder {
             if case .expression(let e, _) = item, try Scope.containsAggregate(e) { hasAggregates = true }
         }
         if let h = s.having, try Scope.containsAggregate(h) { hasAggregates = true }
-        if let w = s.whereClause, try Scope.containsAggregate(w) {
-            throw Binder.error("aggregate functions are not allowed in WHERE", at: w.position, hint: "use HAVING")
-        }
 
         var shape: QueryShape
         var outputFields: [Field] = []

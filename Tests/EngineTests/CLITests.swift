@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+/// Runs the `spate` executable the way a user does (exit codes, stdout/stderr, files).
+@Suite struct CLITests {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The `spate` binary next to the test bundle (swift build --build-tests builds it).
+    static var binary: URL? {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("spate")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func spate(_ args: [String], shell: String? = nil) throws -> Output {
+        guard let bin = Self.binary else {
+            Issue.record("the spate executable was not found next to the tests; build with `swift build --build-tests`")
+            return Output(status: -1, stdout: "", stderr: "")
+        }
+        let p = Process()
+        if let shell {
+            p.executableURL = URL(fileURLWithPath: "/bin/bash")
+            p.arguments = ["-c", shell.replacingOccurrences(of: "SPATE", with: bin.path)]
+        } else {
+            p.executableURL = bin
+            p.arguments = args
+        }
+        p.currentDirectoryURL = Self.repoRoot
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func sampleQueryRuns() throws {
+        let r = try spate(["sql", "-f", "data/q_tumble.sql", "--workers", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.first == "window_start,window_end,auction,bids,total,max_price")
+        #expect(lines.count > 10)
+        // Same result with one worker and tiny batches.
+        let one = try spate(["sql", "-f", "data/q_tumble.sql", "--workers", "1", "--batch-capacity", "3"])
+        #expect(one.stdout == r.stdout)
+    }
+
+    @Test func sqlErrorIsUsageWithCaret() throws {
+        let r = try spate(["sql", "SELECT FROM"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("<query>:1:"))
+        #expect(r.stderr.contains("^"))
+    }
+
+    @Test func dataErrorNamesFileLineColumn() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let csv = dir.appendingPathComponent("t.csv")
+        try "a,b\n1,2\n3,abc\n".write(to: csv, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out.csv")
+        try "previous result\n".write(to: out, atomically: true, encoding: .utf8)
+        let r = try spate(["sql", "CREATE TABLE t (a BIGINT, b BIGINT) WITH ('path' = '\(csv.path)'); SELECT a + b AS s FROM t",
+                           "-o", out.path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("t.csv:3:3: error:"), "\(r.stderr)")
+        #expect(r.stderr.contains("hint:"))
+        // The failed run left the previous output alone and no temporary file behind.
+        #expect(try String(contentsOf: out, encoding: .utf8) == "previous result\n")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(Set(leftovers) == ["t.csv", "out.csv"])
+    }
+
+    @Test func outputFileIsWrittenWhole() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("google.csv")
+        let r = try spate(["sql", "-f", "data/q_filter.sql", "-o", out.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let text = try String(contentsOf: out, encoding: .utf8)
+        #expect(text.hasPrefix("auction,bidder,dollars,ts\n"))
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func closedPipeIsNotAnError() throws {
+        // Far more output than a pipe buffers, so spate really meets the closed pipe.
+        let sql = "CREATE TABLE b (auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, ts BIGINT) "
+            + "WITH ('path' = 'data/bids.csv'); SELECT url, url AS u2, auction FROM b"
+        let r = try spate([], shell: "SPATE sql \"\(sql)\" | head -1; exit ${PIPESTATUS[0]}")
+        #expect(r.status == 0)
+        #expect(r.stdout == "url,u2,auction\n")
+        #expect(!r.stderr.contains("error"))
+    }
+
+    @Test func explainShowsPlanAndWorkers() throws {
+        let r = try spate(["sql", "--explain", "-f", "data/q_tumble.sql", "--workers", "2"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("WindowAggregate: TUMBLE 10000 ms"))
+        #expect(r.stdout.contains("worker 1 -> cpu"))
+    }
+
+    @Test func usageErrorsExit64() throws {
+        let r = try spate(["sql"])
+        #expect(r.status == 64)
+        let h = try spate(["--help"])
+        #expect(h.status == 0 && h.stdout.contains("spate sql -f"))
+    }
+}
