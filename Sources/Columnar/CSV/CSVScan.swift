@@ -469,12 +469,14 @@ struct CSVBatchBuilder {
     var built: [Column] = []
     var nulls: [Int]
     var rows = 0
+    let schema: Schema
 
     init(scan: CSVScan, columns: [CSVColumn], ctx: CSVParseContext) {
         self.scan = scan
         self.columns = columns
         self.ctx = ctx
         nulls = [Int](repeating: 0, count: columns.count)
+        schema = columns == scan.columns ? scan.outputSchema : Schema(columns.map { Field($0.name, $0.type) })
     }
 
     /// Converts the `count` records in `ctx.recStart/recSep` into rows `rows...`.
@@ -556,7 +558,7 @@ struct CSVBatchBuilder {
                 ctx.validity[ci].update(repeating: ~0, count: ctx.validityWords)
             }
         }
-        let batch = Batch(schema: scan.outputSchema, columns: built, count: rows)
+        let batch = Batch(schema: schema, columns: built, count: rows)
         built = []
         nulls = [Int](repeating: 0, count: columns.count)
         rows = 0
