@@ -38,7 +38,8 @@ public struct Identifier: Sendable, Hashable, CustomStringConvertible {
         self.position = position
     }
 
-    /// The name, backtick-quoted when needed to read back as the same identifier.
+    /// The name as SQL: backtick-quoted when `isQuoted` (or when it is not word-shaped).
+    /// Set `isQuoted` when building identifiers whose names are reserved words.
     public var description: String { SQLFormatter.identifier(self) }
 }
 

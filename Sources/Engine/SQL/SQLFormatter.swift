@@ -17,17 +17,19 @@ extension TableReference: CustomStringConvertible {
 enum SQLFormatter {
     // MARK: Names
 
+    /// Unquoted identifiers print as written (the parser accepted them unquoted in that
+    /// position); quoted ones, and unquoted ones that are not word-shaped, get backticks.
     static func identifier(_ id: Identifier) -> String {
-        if !id.isQuoted && isPlain(id.name) { return id.name }
+        if !id.isQuoted && isWordShaped(id.name) { return id.name }
         return "`" + id.name.replacingAll("`", with: "``") + "`"
     }
 
-    /// Whether `name` reads back as the same unquoted identifier.
-    private static func isPlain(_ name: String) -> Bool {
+    private static func isWordShaped(_ name: String) -> Bool {
         guard let first = name.first, first == "_" || first.isLetter else { return false }
-        let upper = name.uppercased()
-        if Parser.reserved.contains(upper) || Parser.niladicFunctions.contains(upper) { return false }
-        return name.allSatisfy { $0 == "_" || $0 == "$" || $0.isLetter || ($0.isASCII && $0.isWholeNumber) }
+        return name.allSatisfy {
+            $0 == "_" || $0 == "$" || $0.isLetter || ($0.isASCII && $0.isWholeNumber)
+                || ($0.isNumber && !$0.isASCII)
+        }
     }
 
     static func name(_ n: QualifiedName) -> String { n.parts.map(identifier).joined(separator: ".") }

@@ -163,7 +163,8 @@ extension Parser {
             let next = current
             if t.text == "-", [.integer, .decimal, .float].contains(next.kind) {
                 advance()
-                return Expression(.literal(try numericLiteral(next, negative: true)), position: t.start)
+                return Expression(
+                    .literal(try numericLiteral(next, negative: true, at: t.start)), position: t.start)
             }
             let operand = try parseExpression(minPrecedence: Precedence.unary)
             return Expression(.unary(t.text == "-" ? .negate : .plus, operand), position: t.start)
@@ -176,13 +177,15 @@ extension Parser {
         return try parsePrimary()
     }
 
-    private func numericLiteral(_ t: Token, negative: Bool) throws -> Expression.Literal {
+    private func numericLiteral(
+        _ t: Token, negative: Bool, at start: SourcePosition? = nil
+    ) throws -> Expression.Literal {
         let text = negative ? "-" + t.text : t.text
         switch t.kind {
         case .integer:
             guard let v = Int64(text) else {
                 throw error(
-                    "integer literal \(text) is out of range for BIGINT", at: t.start,
+                    "integer literal \(text) is out of range for BIGINT", at: start ?? t.start,
                     hint: "write it as a decimal literal, e.g. \(text).0")
             }
             return .integer(v)
@@ -190,7 +193,8 @@ extension Parser {
             return .decimal(text)
         default:
             guard let v = Double(text), v.isFinite else {
-                throw error("floating-point literal \(text) is out of range for DOUBLE", at: t.start)
+                throw error(
+                    "floating-point literal \(text) is out of range for DOUBLE", at: start ?? t.start)
             }
             return .double(v)
         }
@@ -330,14 +334,20 @@ extension Parser {
             } else {
                 accept("ALL")
             }
-            repeat {
-                call.arguments.append(try parseExpression())
-                if isWord("FROM") || (isWord("IN") && upper == "POSITION") || isWord("TO") {
+            func rejectSpecialSyntax() throws {
+                if let keywords = Self.specialSyntax[upper], current.kind == .word,
+                    keywords.contains(current.upper)
+                {
                     throw error(
                         "the special syntax \(name)(... \(current.upper) ...) is not supported",
                         at: current.start,
                         hint: Self.specialSyntaxHint[upper])
                 }
+            }
+            try rejectSpecialSyntax()
+            repeat {
+                call.arguments.append(try parseExpression())
+                try rejectSpecialSyntax()
             } while acceptSymbol(",") != nil
             try expectClose(open, "the arguments of \(name)")
         }
@@ -356,6 +366,13 @@ extension Parser {
         }
         return call
     }
+
+    /// Functions with keyword-separated arguments in standard SQL, and those keywords.
+    static let specialSyntax: [String: Set<String>] = [
+        "EXTRACT": ["FROM"], "SUBSTRING": ["FROM", "FOR"], "POSITION": ["IN"],
+        "TRIM": ["FROM", "BOTH", "LEADING", "TRAILING"], "OVERLAY": ["PLACING"],
+        "CEIL": ["TO"], "FLOOR": ["TO"],
+    ]
 
     static let specialSyntaxHint: [String: String] = [
         "EXTRACT": "use a function instead, e.g. HOUR(ts), DAYOFMONTH(ts), YEAR(ts)",
@@ -424,7 +441,7 @@ extension Parser {
     private func parseCase() throws -> Expression {
         let caseToken = try expect("CASE")
         var operand: Expression?
-        if !isWord("WHEN") {
+        if !isWord("WHEN") && !isWord("END") && !isWord("ELSE") {
             operand = try parseExpression()
         }
         var branches: [Expression.CaseExpression.Branch] = []

@@ -235,6 +235,8 @@ extension Parser {
                     } while acceptSymbol(",") != nil
                     try expectClose(open, "the parameters of \(type.name)")
                 }
+            } else if type.name == "ROW", acceptSymbol("<>") != nil {
+                // ROW<> — a row without fields.
             } else if let open = acceptSymbol("<") {
                 if type.name == "ROW" {
                     type.fields = try parseRowFields(close: ">", open: open)

@@ -92,31 +92,53 @@ public struct SQLSyntaxError: Error, Sendable, Hashable, CustomStringConvertible
 
         // Expand tabs and replace control characters; track the display column of the caret.
         let tabWidth = 4
-        var shown = ""
+        var cells: [(text: String, width: Int)] = []  // one per source character
         var width = 0
-        var caretWidth: Int?
-        let caretIndex = max(position.column - 1, 0)
-        for (i, ch) in line.enumerated() {
-            if i == caretIndex { caretWidth = width }
+        for ch in line {
+            let cell: (String, Int)
             if ch == "\t" {
                 let spaces = tabWidth - width % tabWidth
-                shown += String(repeating: " ", count: spaces)
-                width += spaces
+                cell = (String(repeating: " ", count: spaces), spaces)
             } else if ch.unicodeScalars.allSatisfy({ $0.properties.generalCategory == .control }) {
-                shown += "\u{FFFD}"
-                width += 1
+                cell = ("\u{FFFD}", 1)
             } else {
-                shown.append(ch)
-                width += displayWidth(ch)
+                cell = (String(ch), displayWidth(ch))
+            }
+            cells.append(cell)
+            width += cell.1
+        }
+        // Long lines are cut to a window around the caret, marked with "...".
+        let caretIndex = max(position.column - 1, 0)
+        let maxWidth = 100
+        var first = 0
+        var last = cells.count
+        if width > maxWidth {
+            var w = 0
+            first = min(caretIndex, cells.count)
+            while first > 0 && w + cells[first - 1].width <= maxWidth / 2 {
+                first -= 1
+                w += cells[first].width
+            }
+            last = first
+            w = 0
+            while last < cells.count && w + cells[last].width <= maxWidth {
+                w += cells[last].width
+                last += 1
             }
         }
-        let caretColumn = caretWidth ?? (width + (caretIndex - line.count))
+        let prefix = first > 0 ? "..." : ""
+        var shown = prefix
+        var caretColumn = prefix.count
+        for (i, cell) in cells[first..<max(first, last)].enumerated() {
+            if first + i < caretIndex { caretColumn += cell.width }
+            shown += cell.text
+        }
+        if last < cells.count { shown += "..." }
+        if caretIndex > cells.count { caretColumn += caretIndex - cells.count }
         let gutter = String(repeating: " ", count: String(position.line).count)
-        let sourceLine = "  \(position.line) | \(shown)"
-        let trimmedSource = sourceLine.hasSuffix(" ") && shown.isEmpty
-            ? "  \(position.line) |" : sourceLine
+        let sourceLine = shown.isEmpty ? "  \(position.line) |" : "  \(position.line) | \(shown)"
         let caretLine = "  \(gutter) | " + String(repeating: " ", count: max(caretColumn, 0)) + "^"
-        return trimmedSource + "\n" + caretLine
+        return sourceLine + "\n" + caretLine
     }
 
     /// Terminal columns taken by a character: 2 for East Asian wide/fullwidth characters and
