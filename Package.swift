@@ -5,6 +5,10 @@ import PackageDescription
 // kernel at every ISA level over many sizes, and -O0 C makes them crawl.
 let cOptimize: [CSetting] = [.unsafeFlags(["-O2"])]
 
+// Release builds skip the dynamic exclusivity checks on class properties (every
+// column access paid for one); debug builds and the tests keep them.
+let swiftRelease: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Spate",
     platforms: [.macOS(.v13)],
@@ -34,7 +38,8 @@ let package = Package(
         // Vectorized C kernels: scalar reference + AVX2 + AVX-512, dispatched at run time.
         .target(name: "CKernels", path: "Sources/CKernels", cSettings: cOptimize),
         .target(
-            name: "Columnar", dependencies: ["CKernels"], path: "Sources/Columnar"),
+            name: "Columnar", dependencies: ["CKernels"], path: "Sources/Columnar",
+            swiftSettings: swiftRelease),
         .target(
             name: "Engine",
             dependencies: [
@@ -42,6 +47,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             path: "Sources/Engine",
+            swiftSettings: swiftRelease,
             linkerSettings: [.linkedLibrary("zstd")]),
         .executableTarget(
             name: "spate",

@@ -37,26 +37,47 @@ public enum Timestamp {
 
     /// Appends the formatted timestamp's bytes to `out`.
     public static func appendMillis(_ ms: Int64, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxFormattedLength) { buf in
+            let n = format(millis: ms, into: buf.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<n]))
+        }
+    }
+
+    /// Longest text `format(millis:into:)` writes.
+    public static let maxFormattedLength = 48
+
+    /// Writes `YYYY-MM-DD HH:MM:SS.mmm` (UTC) to `p` and returns the byte count (at most
+    /// `maxFormattedLength`).
+    @inline(__always)
+    public static func format(millis ms: Int64, into p: UnsafeMutablePointer<UInt8>) -> Int {
         var days = ms / 86_400_000
         var rem = ms % 86_400_000
         if rem < 0 { rem += 86_400_000; days -= 1 }
         let (y, mo, d) = civilFromDays(days)
-        let h = rem / 3_600_000, mi = (rem / 60_000) % 60, s = (rem / 1000) % 60, f = rem % 1000
-        func digits(_ v: Int64, _ width: Int) {
-            var buf = [UInt8](repeating: 48, count: width)
+        var i = 0
+        @inline(__always) func put(_ v: Int64, _ width: Int) {
             var x = v
-            var i = width - 1
-            while i >= 0 { buf[i] = UInt8(48 + x % 10); x /= 10; i -= 1 }
-            out.append(contentsOf: buf)
+            var k = width - 1
+            while k >= 0 {
+                p[i + k] = UInt8(truncatingIfNeeded: 48 + x % 10)
+                x /= 10
+                k -= 1
+            }
+            i += width
         }
-        if y < 0 { out.append(UInt8(ascii: "-")) }
-        digits(abs(y), 4)
-        out.append(UInt8(ascii: "-")); digits(mo, 2)
-        out.append(UInt8(ascii: "-")); digits(d, 2)
-        out.append(UInt8(ascii: " ")); digits(h, 2)
-        out.append(UInt8(ascii: ":")); digits(mi, 2)
-        out.append(UInt8(ascii: ":")); digits(s, 2)
-        out.append(UInt8(ascii: ".")); digits(f, 3)
+        @inline(__always) func sep(_ c: UInt8) { p[i] = c; i += 1 }
+        if y < 0 { sep(UInt8(ascii: "-")) }
+        var yearDigits = 4
+        var big = abs(y) / 10_000
+        while big > 0 { yearDigits += 1; big /= 10 }
+        put(abs(y), yearDigits)
+        sep(UInt8(ascii: "-")); put(mo, 2)
+        sep(UInt8(ascii: "-")); put(d, 2)
+        sep(UInt8(ascii: " ")); put(rem / 3_600_000, 2)
+        sep(UInt8(ascii: ":")); put((rem / 60_000) % 60, 2)
+        sep(UInt8(ascii: ":")); put((rem / 1000) % 60, 2)
+        sep(UInt8(ascii: ".")); put(rem % 1000, 3)
+        return i
     }
 
     /// Parses `YYYY-MM-DD[( |T)HH:MM[:SS[.fff…]]][Z]` into epoch milliseconds, or nil.

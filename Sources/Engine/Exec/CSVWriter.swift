@@ -4,8 +4,77 @@ import Columnar
 import Glibc
 #endif
 
+/// A growable byte buffer for formatting output without per-value allocations.
+struct OutputBuffer {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private(set) var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    func free() { base.deallocate() }
+
+    @inline(__always)
+    mutating func reserve(_ more: Int) {
+        guard count + more > capacity else { return }
+        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: max(capacity * 2, count + more))
+        fresh.update(from: base, count: count)
+        base.deallocate()
+        base = fresh
+        capacity = max(capacity * 2, count + more)
+    }
+
+    @inline(__always) mutating func append(_ b: UInt8) {
+        reserve(1)
+        base[count] = b
+        count += 1
+    }
+
+    @inline(__always) mutating func append(_ p: UnsafePointer<UInt8>, _ n: Int) {
+        reserve(n)
+        (base + count).update(from: p, count: n)
+        count += n
+    }
+
+    mutating func append(_ s: StaticString) {
+        append(s.utf8Start, s.utf8CodeUnitCount)
+    }
+
+    mutating func append(_ s: String) {
+        var copy = s
+        copy.withUTF8 { append($0.baseAddress!, $0.count) }
+    }
+
+    @inline(__always) mutating func appendInt(_ v: Int64) {
+        reserve(20)
+        var m = v.magnitude
+        if v < 0 { base[count] = UInt8(ascii: "-"); count += 1 }
+        var digits = 1
+        var t = m / 10
+        while t > 0 { digits += 1; t /= 10 }
+        var k = count + digits - 1
+        repeat {
+            base[k] = UInt8(truncatingIfNeeded: 48 + m % 10)
+            m /= 10
+            k -= 1
+        } while m > 0
+        count += digits
+    }
+
+    @inline(__always) mutating func appendTimestamp(_ ms: Int64) {
+        reserve(Timestamp.maxFormattedLength)
+        count += Timestamp.format(millis: ms, into: base + count)
+    }
+
+    mutating func removeAll() { count = 0 }
+}
+
 /// Writes results as RFC 4180 CSV with a header row: fields containing the delimiter,
-/// a quote, CR or LF are quoted (quotes doubled); NULL is an empty field.
+/// a quote, CR or LF (or leading/trailing spaces) are quoted, quotes doubled; NULL is an
+/// empty field.
 ///
 /// To a file, output goes to a temporary name in the same directory and is renamed over
 /// the target only when the query has finished, so a failed or interrupted run never
@@ -14,7 +83,7 @@ public final class CSVResultWriter: ResultWriter {
     private var fd: Int32
     private let path: String?
     private let temporaryPath: String?
-    private var buffer: [UInt8] = []
+    private var buffer = OutputBuffer(capacity: 1 << 20)
     private let delimiter: UInt8
     private let header: Bool
     private var closed = false
@@ -25,7 +94,6 @@ public final class CSVResultWriter: ResultWriter {
     public init(path: String?, delimiter: UInt8 = UInt8(ascii: ","), header: Bool = true) throws {
         self.delimiter = delimiter
         self.header = header
-        buffer.reserveCapacity(1 << 20)
         guard let path, path != "-" else {
             fd = 1
             self.path = nil
@@ -38,74 +106,99 @@ public final class CSVResultWriter: ResultWriter {
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 {
             let reason = String(cString: strerror(errno))
+            buffer.free()
             throw SpateError(.io, "cannot write '\(path)': \(reason)",
                              hint: "check that the directory exists and is writable")
         }
     }
 
+    deinit { buffer.free() }
+
     public func begin(_ schema: Schema) throws {
         guard header else { return }
         for (i, f) in schema.fields.enumerated() {
             if i > 0 { buffer.append(delimiter) }
-            appendField(Array(f.name.utf8))
+            var name = f.name
+            name.withUTF8 { appendField($0.baseAddress!, $0.count) }
         }
         buffer.append(10)
     }
 
+    /// Raw pointers of one column, so the row loop touches no reference counts.
+    private struct ColumnView {
+        let type: DataType
+        let values: UnsafeMutableRawPointer
+        let validity: UnsafeMutablePointer<UInt64>?
+        let bytes: UnsafeMutablePointer<UInt8>?
+
+        init(_ c: Column) {
+            type = c.type
+            values = c.values.pointer
+            validity = c.validityWords
+            bytes = c.type == .string ? c.bytes : nil
+        }
+    }
+
     public func write(_ batch: Batch) throws {
-        let cols = batch.columns
+        if pipeClosed { return }
+        let views = batch.columns.map(ColumnView.init)
         let n = batch.activeCount
-        var scratch: [UInt8] = []
-        for i in 0..<n {
-            let r = batch.row(i)
-            for (j, c) in cols.enumerated() {
-                if j > 0 { buffer.append(delimiter) }
-                guard c.isValid(r) else { continue }
-                switch c.type {
-                case .int64: appendInt(c.int64s[r])
-                case .timestamp: Timestamp.appendMillis(c.int64s[r], to: &buffer)
-                case .bool: buffer.append(contentsOf: c.bools[r] != 0 ? Array("true".utf8) : Array("false".utf8))
-                case .float64: buffer.append(contentsOf: ValueFormat.double(c.float64s[r]).utf8)
-                case .string:
-                    scratch.removeAll(keepingCapacity: true)
-                    scratch.append(contentsOf: c.stringBytes(at: r))
-                    appendField(scratch)
+        try withExtendedLifetime(batch) {
+            try views.withUnsafeBufferPointer { cols in
+                for i in 0..<n {
+                    let r = batch.row(i)
+                    for j in 0..<cols.count {
+                        let c = cols[j]
+                        if j > 0 { buffer.append(delimiter) }
+                        if let v = c.validity, (v[r >> 6] >> UInt64(r & 63)) & 1 == 0 { continue }
+                        switch c.type {
+                        case .int64: buffer.appendInt(c.values.assumingMemoryBound(to: Int64.self)[r])
+                        case .timestamp: appendTimestamp(c.values.assumingMemoryBound(to: Int64.self)[r], column: j)
+                        case .bool: c.values.assumingMemoryBound(to: UInt8.self)[r] != 0 ? buffer.append("true") : buffer.append("false")
+                        case .float64: buffer.append(ValueFormat.double(c.values.assumingMemoryBound(to: Double.self)[r]))
+                        case .string:
+                            let o = c.values.assumingMemoryBound(to: Int32.self)
+                            let start = Int(o[r])
+                            appendField(c.bytes! + start, Int(o[r + 1]) - start)
+                        }
+                    }
+                    buffer.append(10)
+                    if buffer.count >= 1 << 20 { try flush() }
                 }
             }
-            buffer.append(10)
-            if buffer.count >= 1 << 20 { try flush() }
         }
     }
 
-    private func appendInt(_ v: Int64) {
-        if v >= 0 && v < 10 { buffer.append(UInt8(48 + v)); return }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var m = v.magnitude
-        var k = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                d[k] = UInt8(48 + m % 10)
-                m /= 10
-                k += 1
-            } while m > 0
-            if v < 0 { buffer.append(UInt8(ascii: "-")) }
-            while k > 0 { k -= 1; buffer.append(d[k]) }
+    /// Window columns repeat one value for many rows: remember each column's last text.
+    private var lastTimestamp: [Int: (Int64, [UInt8])] = [:]
+
+    private func appendTimestamp(_ ms: Int64, column: Int) {
+        if let (v, text) = lastTimestamp[column], v == ms {
+            text.withUnsafeBufferPointer { buffer.append($0.baseAddress!, $0.count) }
+            return
         }
+        var text: [UInt8] = []
+        Timestamp.appendMillis(ms, to: &text)
+        lastTimestamp[column] = (ms, text)
+        text.withUnsafeBufferPointer { buffer.append($0.baseAddress!, $0.count) }
     }
 
-    private func appendField(_ bytes: [UInt8]) {
-        let needsQuotes = bytes.contains { $0 == delimiter || $0 == 34 || $0 == 10 || $0 == 13 }
-            || bytes.first == 32 || bytes.last == 32
+    private func appendField(_ p: UnsafePointer<UInt8>, _ n: Int) {
+        var needsQuotes = n > 0 && (p[0] == 32 || p[n - 1] == 32)
+        if !needsQuotes {
+            for k in 0..<n {
+                let b = p[k]
+                if b == delimiter || b == 34 || b == 10 || b == 13 { needsQuotes = true; break }
+            }
+        }
         guard needsQuotes else {
-            buffer.append(contentsOf: bytes)
+            buffer.append(p, n)
             return
         }
         buffer.append(34)
-        for b in bytes {
-            if b == 34 { buffer.append(34) }
-            buffer.append(b)
+        for k in 0..<n {
+            if p[k] == 34 { buffer.append(34) }
+            buffer.append(p[k])
         }
         buffer.append(34)
     }
@@ -113,7 +206,7 @@ public final class CSVResultWriter: ResultWriter {
     private func flush() throws {
         var offset = 0
         while offset < buffer.count && !pipeClosed {
-            let written = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let written = Glibc.write(fd, buffer.base + offset, buffer.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 if errno == EPIPE && path == nil { pipeClosed = true; break }
@@ -122,7 +215,7 @@ public final class CSVResultWriter: ResultWriter {
             }
             offset += written
         }
-        buffer.removeAll(keepingCapacity: true)
+        buffer.removeAll()
     }
 
     public func finish() throws {

@@ -318,12 +318,14 @@ final class Worker {
         }
         for (i, k) in agg.keys.enumerated() { fields.append(Field("k\(i)", k.type)) }
         for (i, a) in agg.aggregates.enumerated() { fields.append(Field("a\(i)", a.outputType)) }
-        let result = Batch(schema: Schema(fields), columns: cols, count: n)
+        // Rows in the order of their group keys: deterministic whatever the workers did.
+        let keyBase = agg.windowed ? 2 : 0
+        let result = BatchSorter.sorted(Batch(schema: Schema(fields), columns: cols, count: n),
+                                        by: Array(keyBase..<keyBase + agg.keys.count))
         var sel: SelectionVector?
         if let having = agg.having { sel = try Evaluator.select(having, result, nil) }
         let out = try agg.output.map { try Evaluator.evaluate($0, result) }
-        let batch = Batch(schema: plan.outputSchema, columns: out, count: n, selection: sel)
-        return BatchSorter.sorted(batch, by: plan.sortColumns)
+        return Batch(schema: plan.outputSchema, columns: out, count: n, selection: sel)
     }
 
     private func state(_ start: Int64, _ agg: AggregatePlan) -> AggState {

@@ -1,42 +1,86 @@
 import Columnar
 
-/// Orders the rows of a (compacted) batch by some of its columns: NULLs first, then
-/// ascending values; strings by bytes. Used to make each emission's rows deterministic.
+/// Orders the rows of a batch by some of its columns: NULLs first, then ascending
+/// values; strings by bytes. Used to make each emission's rows deterministic.
 enum BatchSorter {
     static func sorted(_ batch: Batch, by columns: [Int]) -> Batch {
         let b = batch.compacted()
-        guard b.count > 1, !columns.isEmpty else { return b }
-        var order = Array(0..<b.count)
-        let cols = columns.map { b.columns[$0] }
-        order.sort { x, y in compare(cols, x, y) < 0 }
-        let sel = order.map { UInt32($0) }
-        let out = sel.withUnsafeBufferPointer { p in b.columns.map { $0.gather(p.baseAddress, b.count) } }
-        return Batch(schema: b.schema, columns: out, count: b.count)
+        let n = b.count
+        guard n > 1 else { return b }
+        // Columns holding one value (window_start, window_end of a window) order nothing.
+        let keys = columns.map { b.columns[$0] }.filter { !isConstant($0, n) }
+        guard !keys.isEmpty else { return b }
+        var order: [UInt32]
+        if keys.count == 1, keys[0].type.isInt64Backed, keys[0].validityWords == nil {
+            // The common case (one integer key): sort (value, row) pairs directly.
+            let v = keys[0].int64s
+            var pairs = (0..<n).map { (v[$0], UInt32($0)) }
+            pairs.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+            order = pairs.map(\.1)
+        } else {
+            let comparators = keys.map(comparator)
+            order = (0..<n).map { UInt32($0) }
+            order.sort { x, y in
+                for c in comparators {
+                    let o = c(Int(x), Int(y))
+                    if o != 0 { return o < 0 }
+                }
+                return x < y
+            }
+        }
+        let out = order.withUnsafeBufferPointer { p in b.columns.map { $0.gather(p.baseAddress, n) } }
+        return Batch(schema: b.schema, columns: out, count: n)
     }
 
-    static func compare(_ cols: [Column], _ x: Int, _ y: Int) -> Int {
-        for c in cols {
-            let vx = c.isValid(x), vy = c.isValid(y)
-            if !vx || !vy {
-                if vx == vy { continue }
-                return vx ? 1 : -1
-            }
-            let o: Int
-            switch c.type {
-            case .int64, .timestamp:
-                let a = c.int64s[x], b = c.int64s[y]
-                o = a < b ? -1 : (a == b ? 0 : 1)
-            case .float64:
-                let a = c.float64s[x], b = c.float64s[y]
-                o = a < b ? -1 : (a == b ? 0 : (a > b ? 1 : (a.isNaN ? (b.isNaN ? 0 : 1) : -1)))
-            case .bool:
-                o = Int(c.bools[x]) - Int(c.bools[y])
-            case .string:
-                let a = c.stringBytes(at: x), b = c.stringBytes(at: y)
-                o = a.elementsEqual(b) ? 0 : (a.lexicographicallyPrecedes(b) ? -1 : 1)
-            }
-            if o != 0 { return o }
+    static func isConstant(_ c: Column, _ n: Int) -> Bool {
+        if c.nullCount > 0 && c.nullCount < n { return false }
+        if c.nullCount == n { return true }
+        switch c.type {
+        case .string:
+            let first = c.stringBytes(at: 0)
+            for r in 1..<n where !c.stringBytes(at: r).elementsEqual(first) { return false }
+        case .bool:
+            let p = c.bools
+            for r in 1..<n where p[r] != p[0] { return false }
+        default:
+            let p = c.int64s  // bit equality is enough for doubles here
+            for r in 1..<n where p[r] != p[0] { return false }
         }
-        return 0
+        return true
+    }
+
+    /// A three-way comparison of two rows of `c` (NULLs first).
+    static func comparator(_ c: Column) -> (Int, Int) -> Int {
+        let valid: [Bool]? = c.validityWords == nil ? nil : (0..<c.count).map { c.isValid($0) }
+        let value: (Int, Int) -> Int
+        switch c.type {
+        case .int64, .timestamp:
+            let p = c.int64s
+            value = { x, y in p[x] < p[y] ? -1 : (p[x] == p[y] ? 0 : 1) }
+        case .float64:
+            let p = c.float64s
+            value = { x, y in
+                let a = p[x], b = p[y]
+                if a < b { return -1 }
+                if a > b { return 1 }
+                if a == b { return 0 }
+                return a.isNaN ? (b.isNaN ? 0 : 1) : -1  // NaN sorts last
+            }
+        case .bool:
+            let p = c.bools
+            value = { x, y in Int(p[x]) - Int(p[y]) }
+        case .string:
+            value = { x, y in
+                let a = c.stringBytes(at: x), b = c.stringBytes(at: y)
+                if a.elementsEqual(b) { return 0 }
+                return a.lexicographicallyPrecedes(b) ? -1 : 1
+            }
+        }
+        guard let valid else { return value }
+        return { x, y in
+            let vx = valid[x], vy = valid[y]
+            if vx && vy { return value(x, y) }
+            return vx == vy ? 0 : (vx ? 1 : -1)
+        }
     }
 }

@@ -189,7 +189,6 @@ struct Binder {
 
         var shape: QueryShape
         var outputFields: [Field] = []
-        var sortColumns: [Int] = []
         if s.groupBy.isEmpty && !hasAggregates {
             if let h = s.having { throw Binder.error("HAVING needs GROUP BY or an aggregate", at: h.position) }
             var exprs: [BoundExpr] = []
@@ -229,9 +228,8 @@ struct Binder {
             shape = .aggregate(AggregatePlan(
                 windowed: agg.windowed, keys: agg.keys, aggregates: agg.aggregates, inputs: agg.inputs,
                 having: having, output: exprs))
-            sortColumns = Array(0..<exprs.count)
         }
-        return try finish(scope: scope, filter: filter, shape: shape, outputFields: outputFields, sortColumns: sortColumns)
+        return try finish(scope: scope, filter: filter, shape: shape, outputFields: outputFields)
     }
 
     static func outputName(_ e: Expression) -> String {
@@ -318,8 +316,7 @@ struct Binder {
 
     /// Pushes the projection down: the scan reads only the columns the query uses, and
     /// every expression is renumbered to the scan's output positions.
-    func finish(scope: Scope, filter: BoundExpr?, shape: QueryShape, outputFields: [Field],
-                sortColumns: [Int]) throws(SQLSyntaxError) -> QueryPlan {
+    func finish(scope: Scope, filter: BoundExpr?, shape: QueryShape, outputFields: [Field]) throws(SQLSyntaxError) -> QueryPlan {
         let input = scope.input
         let tableCount = input.table.schema.count
         var used = scope.usedColumns.filter { $0 < tableCount }
@@ -360,6 +357,6 @@ struct Binder {
             mappedShape = .aggregate(a)
         }
         return QueryPlan(scan: scan, watermark: watermark, tumble: tumble, filter: filter?.remapped(map),
-                         shape: mappedShape, outputSchema: Schema(outputFields), sortColumns: sortColumns)
+                         shape: mappedShape, outputSchema: Schema(outputFields))
     }
 }

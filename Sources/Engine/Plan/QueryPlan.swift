@@ -55,7 +55,4 @@ public struct QueryPlan: Sendable {
     public var filter: BoundExpr?
     public var shape: QueryShape
     public var outputSchema: Schema
-    /// Sort the output rows of each emission by these output columns (deterministic
-    /// output whatever the worker count). Empty for projections, which keep input order.
-    public var sortColumns: [Int]
 }
