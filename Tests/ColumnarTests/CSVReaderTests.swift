@@ -360,6 +360,48 @@ private func expectError(
         #expect(dir?.kind == .io)
     }
 
+    @Test func hugeRecordsGrowTheBuffers() throws {
+        // 100,000 fields in one record: more separators than the initial buffer.
+        let wide = (0..<100_000).map(String.init).joined(separator: ",")
+        let file = CSVFile(contents: Array((wide + "\n" + wide).utf8), path: "wide.csv")
+        let cols = [CSVColumn(fieldIndex: 99_999, name: "last", type: .int64), CSVColumn(fieldIndex: 5, name: "f5", type: .int64)]
+        #expect(try csvReadAll(file, fieldCount: 100_000, columns: cols, options: CSVOptions(header: false)) == [["99999", "5"], ["99999", "5"]])
+        // A quoted field of 1 MiB with line breaks and doubled quotes, across many scan chunks.
+        let chunk = String(repeating: "ab\"\"c,\n", count: 150_000)
+        let big = "h1,h2\n1,\"" + chunk + "\"\n2,x\n"
+        let rows = try csvStrings(big, fieldCount: 2, morselSize: 100_000, threads: 2)
+        #expect(rows.count == 2)
+        #expect(rows[0][1] == String(repeating: "ab\"c,\n", count: 150_000))
+        #expect(rows[1] == ["2", "x"])
+        // Unterminated after a long stretch: reported where the quote opened.
+        let open = "h1,h2\n1,2\n3,\"" + String(repeating: "z\n", count: 400_000)
+        for morsel in [4096, 8 << 20] {
+            let error = csvError { try csvStrings(open, fieldCount: 2, morselSize: morsel) }
+            #expect(error?.line == 3 && error?.column == 3)
+            #expect(error?.message.hasPrefix("unterminated") == true)
+        }
+    }
+
+    @Test func readsFromAPipe() throws {
+        let path = NSTemporaryDirectory() + "spate-csv-fifo-\(UUID().uuidString)"
+        #expect(mkfifo(path, 0o600) == 0)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let text = "a,b\n" + (0..<20_000).map { "\($0),\"v\n\($0)\"" }.joined(separator: "\n")
+        let writer = Thread {
+            let fd = open(path, O_WRONLY)
+            Array(text.utf8).withUnsafeBytes { b in
+                var off = 0
+                while off < b.count { off += write(fd, b.baseAddress! + off, b.count - off) }
+            }
+            close(fd)
+        }
+        writer.start()
+        let file = try CSVFile(path: path)
+        #expect(file.size == text.utf8.count)
+        let rows = try csvReadAll(file, fieldCount: 2, columns: [CSVColumn(fieldIndex: 1, name: "b", type: .string)])
+        #expect(rows.count == 20_000 && rows[19_999] == ["v\n19999"])
+    }
+
     @Test func mappedFileMatchesInMemory() throws {
         let text = "a,b\n1,\"x\ny\"\n2,z"
         let path = try csvTempFile(Array(text.utf8))

@@ -23,6 +23,8 @@ import Darwin
 /// are common. With a single field a blank line is a record holding NULL, except the
 /// blank last line of the file (DuckDB does the same).
 ///
+/// Batches are never reused: every emitted batch has fresh columns the engine may keep.
+///
 /// Errors: the first malformed record of a morsel stops it with a
 /// `SpateError(.data)` naming `path:line:column`. Before throwing, a morsel whose
 /// predecessors have not all finished cleanly re-checks the structure of the file
@@ -39,9 +41,6 @@ public final class CSVScan: @unchecked Sendable {
     public let morselCount: Int
     /// The projected columns, in projection order.
     public let outputSchema: Schema
-    /// When true, a batch's columns are fresh for every batch (the engine may keep
-    /// them). Always true for now; present so callers can rely on it.
-    public var freshBatches: Bool { true }
 
     private let lock = CSVLock()
     private var claimed = 0
@@ -250,7 +249,8 @@ public final class CSVScan: @unchecked Sendable {
                     needMore = false
                 case Int32(CK_CSV_REC_LIMIT.rawValue):
                     if batch.rows > 0 { try emit(batch.finish()) }
-                    return base + Int(recStart)
+                    // Past the virtual LF at EOF the next start would be size + 1.
+                    return min(base + Int(recStart), size)
                 case Int32(CK_CSV_REC_FIELD_COUNT.rawValue):
                     throw fieldCountError(recordStart: base + Int(recStart))
                 default:
