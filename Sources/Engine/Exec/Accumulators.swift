@@ -52,10 +52,9 @@ final class AccumulatorSet {
         }
     }
 
+    /// Whether aggregate i accumulates Doubles (SUM/MIN/MAX/AVG over DOUBLE).
     private func isFloat(_ i: Int) -> Bool {
-        let s = specs[i]
-        return s.inputType == .float64 && s.kind != .count && s.kind != .countStar
-            || (s.kind == .avg && s.inputType == .float64)
+        specs[i].inputType == .float64 && specs[i].kind != .count && specs[i].kind != .countStar
     }
 
     /// Identity of the accumulator (what a group holds before any input).
@@ -126,35 +125,23 @@ final class AccumulatorSet {
         }
     }
 
-    /// Merges `other`'s groups into this set: other's group k goes to group mapping[k].
-    func combine(_ other: AccumulatorSet, mapping: UnsafePointer<UInt32>) {
-        let n = other.groups
+    /// Merges `other`'s groups into this set: other's group k goes to group mapping[k],
+    /// for the groups k in `sel[0..<n]` (all of other's groups 0..<n when sel is nil).
+    func combine(_ other: AccumulatorSet, mapping: UnsafePointer<UInt32>, _ sel: UnsafePointer<UInt32>?, _ n: Int) {
         for (i, s) in specs.enumerated() {
             if let c = counts[i], let oc = other.counts[i] {
-                ck_agg_sum_i64(oc.typed(Int64.self), nil, mapping, nil, n, c.typed(Int64.self))
+                ck_agg_sum_i64(oc.typed(Int64.self), nil, mapping, sel, n, c.typed(Int64.self))
             }
-            let float = isFloat(i)
-            switch s.kind {
-            case .countStar, .count:
-                ck_agg_sum_i64(other.values[i].typed(Int64.self), nil, mapping, nil, n, values[i].typed(Int64.self))
-            case .sum, .avg:
-                if float {
-                    ck_agg_sum_f64(other.values[i].typed(Double.self), nil, mapping, nil, n, values[i].typed(Double.self))
-                } else {
-                    ck_agg_sum_i64(other.values[i].typed(Int64.self), nil, mapping, nil, n, values[i].typed(Int64.self))
-                }
-            case .min:
-                if float {
-                    ck_agg_min_f64(other.values[i].typed(Double.self), nil, mapping, nil, n, values[i].typed(Double.self))
-                } else {
-                    ck_agg_min_i64(other.values[i].typed(Int64.self), nil, mapping, nil, n, values[i].typed(Int64.self))
-                }
-            case .max:
-                if float {
-                    ck_agg_max_f64(other.values[i].typed(Double.self), nil, mapping, nil, n, values[i].typed(Double.self))
-                } else {
-                    ck_agg_max_i64(other.values[i].typed(Int64.self), nil, mapping, nil, n, values[i].typed(Int64.self))
-                }
+            let si = other.values[i].typed(Int64.self), di = values[i].typed(Int64.self)
+            let sf = other.values[i].typed(Double.self), df = values[i].typed(Double.self)
+            switch (s.kind, isFloat(i)) {
+            case (.countStar, _), (.count, _), (.sum, false), (.avg, false):
+                ck_agg_sum_i64(si, nil, mapping, sel, n, di)
+            case (.sum, true), (.avg, true): ck_agg_sum_f64(sf, nil, mapping, sel, n, df)
+            case (.min, false): ck_agg_min_i64(si, nil, mapping, sel, n, di)
+            case (.min, true): ck_agg_min_f64(sf, nil, mapping, sel, n, df)
+            case (.max, false): ck_agg_max_i64(si, nil, mapping, sel, n, di)
+            case (.max, true): ck_agg_max_f64(sf, nil, mapping, sel, n, df)
             }
         }
     }

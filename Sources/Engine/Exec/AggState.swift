@@ -4,7 +4,7 @@ import Columnar
 /// The aggregation state of one window (or of the whole stream for a non-windowed
 /// GROUP BY) on one worker: a group table, the accumulators and the string interners
 /// of its string keys.
-final class AggState {
+final class AggState: @unchecked Sendable {
     let layout: KeyLayout
     let table: GroupTable
     let accs: AccumulatorSet
@@ -35,25 +35,30 @@ final class AggState {
         accs.update(inputs, groups: groups, sel, n)
     }
 
-    /// Merges another worker's partial state for the same window into this one.
-    func combine(_ other: AggState) {
+    /// Merges another worker's partial state for the same window into this one: its
+    /// groups `sel[0..<n]`, or all of them when sel is nil.
+    func combine(_ other: AggState, _ sel: UnsafePointer<UInt32>? = nil, _ count: Int? = nil) {
         if layout.width == 0 {
             guard other.accs.groups > 0 else { return }
             accs.grow(to: 1)
             var zero: UInt32 = 0
-            accs.combine(other.accs, mapping: &zero)
+            accs.combine(other.accs, mapping: &zero, nil, 1)
             return
         }
-        let n = other.table.count
+        let n = count ?? other.table.count
         guard n > 0 else { return }
         let width = layout.width
-        var keyWords = UnsafePointer(other.table.keyWords)
-        var hashes = UnsafePointer(other.table.groupHashes)
-        var translated: [Int64] = []
-        var rehashed: [UInt64] = []
+        let all = other.table.count
+        let mapping = UnsafeMutablePointer<UInt32>.allocate(capacity: all)
+        defer { mapping.deallocate() }
+        func insert(_ words: UnsafePointer<Int64>, _ hashes: UnsafePointer<UInt64>) {
+            let cols = (0..<width).map { words + $0 }
+            _ = table.findOrInsert(cols, stride: width, hashes: hashes, hashStride: 1, sel, n, into: mapping)
+        }
         if interners.contains(where: { $0 != nil }) {
-            // String ids are local to each state: re-intern other's strings here.
-            translated = Array(UnsafeBufferPointer(start: other.table.keyWords, count: n * width))
+            // String ids are local to each state: re-intern other's strings here, then
+            // hash the translated key words.
+            var words = Array(UnsafeBufferPointer(start: other.table.keyWords, count: all * width))
             for (j, mine) in interners.enumerated() {
                 guard let mine, let theirs = other.interners[j] else { continue }
                 var map = [Int64](repeating: 0, count: theirs.count)
@@ -61,42 +66,28 @@ final class AggState {
                     let s = theirs.string(id)
                     map[id] = mine.intern(s, hash: ck_hash_bytes_one(s.baseAddress, s.count))
                 }
-                for g in 0..<n {
-                    let isNull = layout.hasNullWord && (translated[g * width + width - 1] >> Int64(j)) & 1 == 1
-                    if !isNull { translated[g * width + j] = map[Int(translated[g * width + j])] }
+                for g in 0..<all {
+                    let isNull = layout.hasNullWord && (words[g * width + width - 1] >> Int64(j)) & 1 == 1
+                    if !isNull { words[g * width + j] = map[Int(words[g * width + j])] }
                 }
             }
-            rehashed = [UInt64](repeating: 0, count: n)
-            translated.withUnsafeBufferPointer { t in
-                rehashed.withUnsafeMutableBufferPointer { h in
-                    for g in 0..<n {
-                        var x = ck_hash_i64_one(t[g * width])
-                        for j in 1..<width { x = ck_hash_combine_one(x, ck_hash_i64_one(t[g * width + j])) }
-                        h[g] = x
-                    }
-                }
+            var hashes = [UInt64](repeating: 0, count: all)
+            for g in 0..<all {
+                var x = ck_hash_i64_one(words[g * width])
+                for j in 1..<width { x = ck_hash_combine_one(x, ck_hash_i64_one(words[g * width + j])) }
+                hashes[g] = x
             }
-        }
-        let mapping = UnsafeMutablePointer<UInt32>.allocate(capacity: n)
-        defer { mapping.deallocate() }
-        func run(_ words: UnsafePointer<Int64>, _ h: UnsafePointer<UInt64>) {
-            let cols = (0..<width).map { words + $0 }
-            _ = table.findOrInsert(cols, stride: width, hashes: h, hashStride: 1, nil, n, into: mapping)
-        }
-        if translated.isEmpty {
-            run(keyWords, hashes)
+            words.withUnsafeBufferPointer { w in hashes.withUnsafeBufferPointer { insert(w.baseAddress!, $0.baseAddress!) } }
         } else {
-            translated.withUnsafeBufferPointer { t in
-                rehashed.withUnsafeBufferPointer { h in
-                    keyWords = t.baseAddress!
-                    hashes = h.baseAddress!
-                    run(keyWords, hashes)
-                }
-            }
+            insert(other.table.keyWords, other.table.groupHashes)
         }
         accs.grow(to: table.count)
-        accs.combine(other.accs, mapping: mapping)
+        accs.combine(other.accs, mapping: mapping, sel, n)
     }
+
+    /// Whether the group hashes depend only on key values (no interned string ids), so
+    /// equal keys in different states hash alike and can be partitioned by hash.
+    var hashesAreGlobal: Bool { !interners.contains { $0 != nil } }
 
     /// The groups as columns: one per key (decoded), then one per aggregate. A global
     /// aggregate (no keys) yields one row even over no input, as SQL requires.

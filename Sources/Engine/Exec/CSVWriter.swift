@@ -112,7 +112,10 @@ public final class CSVResultWriter: ResultWriter {
         }
     }
 
-    deinit { buffer.free() }
+    deinit {
+        buffer.free()
+        lastText.deallocate()
+    }
 
     public func begin(_ schema: Schema) throws {
         guard header else { return }
@@ -169,18 +172,30 @@ public final class CSVResultWriter: ResultWriter {
         }
     }
 
-    /// Window columns repeat one value for many rows: remember each column's last text.
-    private var lastTimestamp: [Int: (Int64, [UInt8])] = [:]
+    /// Window columns repeat one value for many rows: remember each column's last
+    /// timestamp and where its text starts in `lastText` (48 bytes per column).
+    private var lastValue: [Int64] = []
+    private var lastLength: [Int] = []
+    private var lastText = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
 
-    private func appendTimestamp(_ ms: Int64, column: Int) {
-        if let (v, text) = lastTimestamp[column], v == ms {
-            text.withUnsafeBufferPointer { buffer.append($0.baseAddress!, $0.count) }
+    private func appendTimestamp(_ ms: Int64, column j: Int) {
+        if j >= lastValue.count {
+            let columns = j + 1
+            lastValue += Array(repeating: 0, count: columns - lastValue.count)
+            lastLength += Array(repeating: 0, count: columns - lastLength.count)
+            lastText.deallocate()
+            lastText = .allocate(capacity: columns * Timestamp.maxFormattedLength)
+            for k in 0..<columns { lastLength[k] = 0 }
+        }
+        let slot = lastText + j * Timestamp.maxFormattedLength
+        if lastLength[j] > 0 && lastValue[j] == ms {
+            buffer.append(slot, lastLength[j])
             return
         }
-        var text: [UInt8] = []
-        Timestamp.appendMillis(ms, to: &text)
-        lastTimestamp[column] = (ms, text)
-        text.withUnsafeBufferPointer { buffer.append($0.baseAddress!, $0.count) }
+        let n = Timestamp.format(millis: ms, into: slot)
+        lastValue[j] = ms
+        lastLength[j] = n
+        buffer.append(slot, n)
     }
 
     private func appendField(_ p: UnsafePointer<UInt8>, _ n: Int) {

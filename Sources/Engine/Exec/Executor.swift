@@ -304,10 +304,60 @@ final class Worker {
         }
     }
 
+    /// Groups at which combining the workers' partial states is split by key hash over
+    /// the workers (below it one thread is faster than starting the others).
+    static let parallelCombineGroups = 1 << 16
+
+    /// Combines the workers' partial states of one window into its final groups.
+    ///
+    /// The exchange: each partial group goes to the partition of its key hash, and each
+    /// partition is combined by its own thread, so a window (or a whole-stream GROUP BY)
+    /// with millions of groups is merged by all workers rather than one.
+    private func combine(_ states: [AggState], _ agg: AggregatePlan) -> [Column] {
+        let total = states.reduce(0) { $0 + $1.groupCount }
+        let parts = run.options.workers
+        guard parts > 1, states.count > 1, total >= Worker.parallelCombineGroups, layout!.width > 0,
+              states.allSatisfy(\.hashesAreGlobal)
+        else {
+            let merged = states[0]
+            for s in states.dropFirst() { merged.combine(s) }
+            return merged.finalize()
+        }
+        // Partition every state's groups by hash: sel[s] lists state s's groups partition
+        // by partition, offsets[s][p] where partition p starts.
+        var sels: [[UInt32]] = []
+        var offsets: [[Int]] = []
+        for st in states {
+            let n = st.groupCount
+            var sel = [UInt32](repeating: 0, count: max(n, 1))
+            var counts = [UInt32](repeating: 0, count: parts)
+            ck_partition_hash(st.table.groupHashes, nil, n, UInt32(parts), &counts, &sel)
+            var o = [0]
+            for c in counts { o.append(o.last! + Int(c)) }
+            sels.append(sel)
+            offsets.append(o)
+        }
+        let results = PartitionResults(parts)
+        let layout = self.layout!
+        let partSels = sels, partOffsets = offsets
+        runThreads(parts) { p in
+            let merged = AggState(layout: layout, specs: agg.aggregates, expectedGroups: total / parts + 16)
+            for (i, st) in states.enumerated() {
+                let from = partOffsets[i][p], to = partOffsets[i][p + 1]
+                guard to > from else { continue }
+                partSels[i].withUnsafeBufferPointer { merged.combine(st, $0.baseAddress! + from, to - from) }
+            }
+            results.set(p, merged.finalize())
+        }
+        let out = results.get(0)
+        for p in 1..<parts {
+            for (c, m) in zip(out, results.get(p)) { c.appendGathered(from: m, nil, m.count) }
+        }
+        return out
+    }
+
     private func emitWindow(_ start: Int64, _ states: [AggState], _ agg: AggregatePlan) throws -> Batch {
-        let merged = states[0]
-        for s in states.dropFirst() { merged.combine(s) }
-        var cols = merged.finalize()
+        var cols = combine(states, agg)
         let n = cols.last?.count ?? 0
         var fields: [Field] = []
         if agg.windowed, let t = plan.tumble {
@@ -423,4 +473,15 @@ final class Worker {
         schema.fields += [Field("window_start", .timestamp(.millisecond)), Field("window_end", .timestamp(.millisecond))]
         return Batch(schema: schema, columns: batch.columns + [start, end], count: n, selection: batch.selection)
     }
+}
+
+/// Per-partition results of a parallel combine, written by the partition's thread.
+final class PartitionResults: @unchecked Sendable {
+    private var columns: [[Column]]
+    private let monitor = Monitor()
+
+    init(_ parts: Int) { columns = Array(repeating: [], count: parts) }
+
+    func set(_ p: Int, _ c: [Column]) { monitor.locked { columns[p] = c } }
+    func get(_ p: Int) -> [Column] { monitor.locked { columns[p] } }
 }
