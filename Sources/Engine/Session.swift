@@ -112,6 +112,7 @@ public final class Session {
     /// Runs one bound query into `writer` (which this calls `begin` on, not `finish`).
     public func execute(_ plan: QueryPlan, writer: ResultWriter) throws -> RunStatistics {
         let start = monotonicSeconds()
+        try plan.scan.options.validate()
         let file = try CSVFile(path: plan.scan.path)
         if plan.scan.options.header, let header = try file.readHeader(options: plan.scan.options),
            header.count != plan.scan.fieldCount {

@@ -246,6 +246,7 @@ final class Worker {
                 let cols = try exprs.map { try Evaluator.evaluate($0, batch) }
                 out.append(Batch(schema: plan.outputSchema, columns: cols, count: batch.count, selection: sel).compacted())
             }
+            run.scan.file.release(from: m.start, to: m.end)
             try run.sink.submit(m.index, out)
         }
     }
@@ -273,6 +274,7 @@ final class Worker {
                 }
                 if running != nil { try aggregate(batch, agg, &running!) } else { pending.append(batch) }
             }
+            run.scan.file.release(from: m.start, to: m.end)
             if ordered {
                 run.publishMax(m.index, localMax)
                 if running == nil {
