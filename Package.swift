@@ -56,13 +56,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Tools"),
+        // Helpers shared by the test targets (deterministic random numbers).
+        .target(name: "SpateTestSupport", path: "Tests/TestSupport"),
         .testTarget(
-            name: "CKernelsTests", dependencies: ["CKernels"], path: "Tests/CKernelsTests"),
+            name: "CKernelsTests", dependencies: ["CKernels", "SpateTestSupport"], path: "Tests/CKernelsTests"),
         .testTarget(
-            name: "ColumnarTests", dependencies: ["Columnar", "CKernels"],
+            name: "ColumnarTests", dependencies: ["Columnar", "CKernels", "SpateTestSupport"],
             path: "Tests/ColumnarTests"),
         .testTarget(
-            name: "EngineTests", dependencies: ["Engine", "Columnar"],
+            name: "EngineTests", dependencies: ["Engine", "Columnar", "SpateTestSupport"],
             path: "Tests/EngineTests",
             exclude: ["sql"]),
     ]

@@ -1,4 +1,5 @@
 import CKernels
+import SpateTestSupport
 import Testing
 
 /// Every kernel suite nests inside this one: the ISA level is process-global, so
@@ -8,18 +9,8 @@ import Testing
 
 // MARK: - Deterministic random numbers
 
-/// SplitMix64: a tiny deterministic generator so failures reproduce.
-struct TestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Deterministic random numbers (see SpateTestSupport).
+typealias TestRNG = SplitMix64
 
 // MARK: - ISA levels
 

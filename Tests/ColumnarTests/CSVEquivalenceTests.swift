@@ -3,19 +3,10 @@ import Foundation
 import Testing
 
 @testable import Columnar
+import SpateTestSupport
 
 /// Deterministic PRNG so a failing seed can be replayed.
-struct CSVSplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias CSVSplitMix = SplitMix64
 
 /// A nasty but valid CSV: quotes, doubled quotes, embedded delimiters and line
 /// breaks, CRLF and LF mixed, empty and quoted-empty fields, blank lines, long fields

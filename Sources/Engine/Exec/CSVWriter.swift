@@ -89,6 +89,7 @@ public final class CSVResultWriter: ResultWriter {
     private var closed = false
     /// Set when stdout's reader went away (`spate ... | head`): the rest is discarded.
     public private(set) var pipeClosed = false
+    public var isClosed: Bool { pipeClosed }
 
     /// `path` nil or "-" writes to standard output.
     public init(path: String?, delimiter: UInt8 = UInt8(ascii: ","), header: Bool = true) throws {

@@ -232,7 +232,7 @@ final class Worker {
     // MARK: - Projection
 
     private func projectLoop(_ exprs: [BoundExpr]) throws {
-        while let m = run.scan.claimMorsel() {
+        while !run.sink.stopped, let m = run.scan.claimMorsel() {
             if run.aborted { throw Aborted() }
             var out: [Batch] = []
             try run.scan.parse(m) { raw in
@@ -255,7 +255,7 @@ final class Worker {
 
     private func aggregateLoop(_ agg: AggregatePlan) throws {
         let ordered = plan.watermark != nil && agg.windowed
-        while let m = run.scan.claimMorsel() {
+        while !run.sink.stopped, let m = run.scan.claimMorsel() {
             if run.aborted { throw Aborted() }
             var running: Int64? = ordered ? run.maxBefore(m.index) : Int64.min
             var pending: [Batch] = []

@@ -8,6 +8,13 @@ public protocol ResultWriter: AnyObject {
     func finish() throws
     /// Called instead of `finish` when the query failed: discard partial output.
     func abandon()
+    /// True once the destination takes no more rows (stdout's reader went away): the
+    /// query stops early.
+    var isClosed: Bool { get }
+}
+
+extension ResultWriter {
+    public var isClosed: Bool { false }
 }
 
 /// Puts results from several workers back in order: each producer submits the batches
@@ -19,6 +26,7 @@ final class OrderedSink: @unchecked Sendable {
     private var pending: [Int: [Batch]] = [:]
     private let writer: ResultWriter
     private(set) var rowsWritten = 0
+    private var closed = false
 
     init(_ writer: ResultWriter) { self.writer = writer }
 
@@ -26,14 +34,18 @@ final class OrderedSink: @unchecked Sendable {
         try monitor.locked {
             pending[seq] = batches
             while let ready = pending.removeValue(forKey: next) {
-                for b in ready where b.activeCount > 0 {
+                for b in ready where b.activeCount > 0 && !closed {
                     try writer.write(b)
                     rowsWritten += b.activeCount
+                    closed = writer.isClosed
                 }
                 next += 1
             }
         }
     }
+
+    /// The writer takes no more rows: workers stop claiming input.
+    var stopped: Bool { monitor.locked { closed } }
 
     /// Sequence numbers submitted out of order and not yet written.
     var backlog: Int { monitor.locked { pending.count } }
