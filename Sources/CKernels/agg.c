@@ -170,6 +170,29 @@ void ck_agg_sum_i64(const int64_t *values, const uint64_t *validity, const uint3
     CK_AGG_DISPATCH(sum_i64);
 }
 
+int ck_agg_sum_i64_checked(const int64_t *values, const uint64_t *validity,
+                           const uint32_t *groups, const uint32_t *sel, size_t n, int64_t *sums) {
+    // One scalar body at every level: the overflow test keeps the loop from
+    // vectorising, and grouped sums are scalar anyway (see the top of this file).
+    int overflow = 0;
+    if (groups != NULL) {
+        CK_AGG_ROWS(validity, sel, n, {
+            int64_t t;
+            overflow |= __builtin_add_overflow(sums[groups[r]], values[r], &t);
+            sums[groups[r]] = t;
+        });
+        return overflow;
+    }
+    int64_t s = sums[0];
+    CK_AGG_ROWS(validity, sel, n, {
+        int64_t t;
+        overflow |= __builtin_add_overflow(s, values[r], &t);
+        s = t;
+    });
+    sums[0] = s;
+    return overflow;
+}
+
 void ck_agg_min_i64(const int64_t *values, const uint64_t *validity, const uint32_t *groups,
                     const uint32_t *sel, size_t n, int64_t *acc) {
     CK_AGG_DISPATCH(min_i64);

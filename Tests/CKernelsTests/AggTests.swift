@@ -54,9 +54,12 @@ extension KernelTests {
                     let mins0 = [Int64](repeating: .max, count: ng)
                     let maxs0 = [Int64](repeating: .min, count: ng)
                     var sums = sums0, mins = mins0, maxs = maxs0
+                    var overflowed = false
                     for r in consideredRows(sel, size: size) where isValid(validity, r) {
                         let g = Self.group(groups, r)
-                        sums[g] &+= values[r]
+                        let (t, o) = sums[g].addingReportingOverflow(values[r])
+                        overflowed = overflowed || o
+                        sums[g] = t
                         mins[g] = min(mins[g], values[r])
                         maxs[g] = max(maxs[g], values[r])
                     }
@@ -66,6 +69,12 @@ extension KernelTests {
                             withOptPtr(validity, pad: 0) { vb in
                                 checkRowKernel(sel, size: size, initial: sums0, expected: sums,
                                     "sum i64 \(ctx)") { s, n, acc in ck_agg_sum_i64(v, vb, g, s, n, acc) }
+                                var flagged = false
+                                checkRowKernel(sel, size: size, initial: sums0, expected: sums,
+                                    "checked sum i64 \(ctx)") { s, n, acc in
+                                    flagged = ck_agg_sum_i64_checked(v, vb, g, s, n, acc) != 0 || flagged
+                                }
+                                #expect(flagged == overflowed, "checked sum overflow flag \(ctx)")
                                 checkRowKernel(sel, size: size, initial: mins0, expected: mins,
                                     "min i64 \(ctx)") { s, n, acc in ck_agg_min_i64(v, vb, g, s, n, acc) }
                                 checkRowKernel(sel, size: size, initial: maxs0, expected: maxs,

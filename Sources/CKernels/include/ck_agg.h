@@ -38,6 +38,13 @@ void ck_agg_sum_i64(const int64_t *values, const uint64_t *_Nullable validity,
                     const uint32_t *_Nullable groups, const uint32_t *_Nullable sel,
                     size_t n, int64_t *sums);
 
+/// Like ck_agg_sum_i64, but returns 1 when any addition overflowed int64 (the sums
+/// then hold wrapped values and must not be used), 0 otherwise. What SQL's SUM uses,
+/// so an overflow is an error rather than a wrong answer.
+int ck_agg_sum_i64_checked(const int64_t *values, const uint64_t *_Nullable validity,
+                           const uint32_t *_Nullable groups, const uint32_t *_Nullable sel,
+                           size_t n, int64_t *sums);
+
 /// sums[g] += values[r] for the non-null rows of group g, in ascending row order.
 void ck_agg_sum_f64(const double *values, const uint64_t *_Nullable validity,
                     const uint32_t *_Nullable groups, const uint32_t *_Nullable sel,

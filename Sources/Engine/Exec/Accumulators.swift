@@ -20,6 +20,8 @@ public struct AggregateSpec: Sendable {
     public var input: Int?
     public var inputType: DataType?
     public var outputType: DataType
+    /// The call as the query wrote it, e.g. `SUM(price)`, for messages.
+    public var label: String = ""
 
     /// The result type of `kind` over `input`.
     static func outputType(_ kind: AggregateKind, _ input: DataType?) -> DataType {
@@ -42,6 +44,9 @@ final class AccumulatorSet {
     private var counts: [AlignedBuffer?]
     private(set) var capacity: Int
     private(set) var groups: Int = 0
+    /// The first aggregate whose BIGINT sum overflowed (its values are then wrapped and
+    /// must not be emitted).
+    private(set) var overflowed: Int?
 
     init(_ specs: [AggregateSpec], capacity: Int = 256) {
         self.specs = specs
@@ -106,8 +111,8 @@ final class AccumulatorSet {
             case .sum, .avg:
                 if isFloat(i) {
                     ck_agg_sum_f64(input.float64s, validity, g, sel, n, values[i].typed(Double.self))
-                } else {
-                    ck_agg_sum_i64(input.int64s, validity, g, sel, n, values[i].typed(Int64.self))
+                } else if ck_agg_sum_i64_checked(input.int64s, validity, g, sel, n, values[i].typed(Int64.self)) != 0 {
+                    overflowed = overflowed ?? i
                 }
             case .min:
                 if isFloat(i) {
@@ -134,9 +139,12 @@ final class AccumulatorSet {
             }
             let si = other.values[i].typed(Int64.self), di = values[i].typed(Int64.self)
             let sf = other.values[i].typed(Double.self), df = values[i].typed(Double.self)
+            if overflowed == nil { overflowed = other.overflowed }
             switch (s.kind, isFloat(i)) {
-            case (.countStar, _), (.count, _), (.sum, false), (.avg, false):
+            case (.countStar, _), (.count, _):
                 ck_agg_sum_i64(si, nil, mapping, sel, n, di)
+            case (.sum, false), (.avg, false):
+                if ck_agg_sum_i64_checked(si, nil, mapping, sel, n, di) != 0 { overflowed = overflowed ?? i }
             case (.sum, true), (.avg, true): ck_agg_sum_f64(sf, nil, mapping, sel, n, df)
             case (.min, false): ck_agg_min_i64(si, nil, mapping, sel, n, di)
             case (.min, true): ck_agg_min_f64(sf, nil, mapping, sel, n, df)

@@ -315,7 +315,8 @@ final class Worker {
     /// The exchange: each partial group goes to the partition of its key hash, and each
     /// partition is combined by its own thread, so a window (or a whole-stream GROUP BY)
     /// with millions of groups is merged by all workers rather than one.
-    private func combine(_ states: [AggState], _ agg: AggregatePlan) -> [Column] {
+    private func combine(_ states: [AggState], _ agg: AggregatePlan) throws -> [Column] {
+        if let i = states.lazy.compactMap({ $0.accs.overflowed }).first { throw overflow(agg, i) }
         let total = states.reduce(0) { $0 + $1.groupCount }
         let parts = run.options.workers
         guard parts > 1, states.count > 1, total >= Worker.parallelCombineGroups, layout!.width > 0,
@@ -323,6 +324,7 @@ final class Worker {
         else {
             let merged = states[0]
             for s in states.dropFirst() { merged.combine(s) }
+            if let i = merged.accs.overflowed { throw overflow(agg, i) }
             return merged.finalize()
         }
         // Partition every state's groups by hash: sel[s] lists state s's groups partition
@@ -349,8 +351,9 @@ final class Worker {
                 guard to > from else { continue }
                 partSels[i].withUnsafeBufferPointer { merged.combine(st, $0.baseAddress! + from, to - from) }
             }
-            results.set(p, merged.finalize())
+            results.set(p, merged.finalize(), overflow: merged.accs.overflowed)
         }
+        if let i = results.overflow { throw overflow(agg, i) }
         let out = results.get(0)
         for p in 1..<parts {
             for (c, m) in zip(out, results.get(p)) { c.appendGathered(from: m, nil, m.count) }
@@ -358,8 +361,14 @@ final class Worker {
         return out
     }
 
+    private func overflow(_ agg: AggregatePlan, _ i: Int) -> SpateError {
+        let label = agg.aggregates[i].label
+        return SpateError(.runtime, "\(label) overflowed BIGINT",
+                          hint: "aggregate a DOUBLE instead, e.g. \(agg.aggregates[i].kind.rawValue)(CAST(x AS DOUBLE))")
+    }
+
     private func emitWindow(_ start: Int64, _ states: [AggState], _ agg: AggregatePlan) throws -> Batch {
-        var cols = combine(states, agg)
+        var cols = try combine(states, agg)
         let n = cols.last?.count ?? 0
         var fields: [Field] = []
         if agg.windowed, let t = plan.tumble {
@@ -480,10 +489,19 @@ final class Worker {
 /// Per-partition results of a parallel combine, written by the partition's thread.
 final class PartitionResults: @unchecked Sendable {
     private var columns: [[Column]]
+    private var overflows: [Int] = []
     private let monitor = Monitor()
 
     init(_ parts: Int) { columns = Array(repeating: [], count: parts) }
 
-    func set(_ p: Int, _ c: [Column]) { monitor.locked { columns[p] = c } }
+    func set(_ p: Int, _ c: [Column], overflow: Int?) {
+        monitor.locked {
+            columns[p] = c
+            if let overflow { overflows.append(overflow) }
+        }
+    }
+
     func get(_ p: Int) -> [Column] { monitor.locked { columns[p] } }
+    /// An aggregate that overflowed in some partition.
+    var overflow: Int? { monitor.locked { overflows.min() } }
 }

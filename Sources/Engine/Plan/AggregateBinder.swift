@@ -129,6 +129,7 @@ struct AggregateBinder {
             spec = AggregateSpec(kind: kind, input: inputIndex, inputType: bound.type,
                                  outputType: AggregateSpec.outputType(kind, bound.type))
         }
+        spec.label = e.description
         aggregates.append(spec)
         aggregateCalls.append(e)
         return .column(index: base + aggregates.count - 1, type: spec.outputType, name: name)
