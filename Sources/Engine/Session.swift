@@ -112,24 +112,11 @@ public final class Session {
     /// Runs one bound query into `writer` (which this calls `begin` on, not `finish`).
     public func execute(_ plan: QueryPlan, writer: ResultWriter) throws -> RunStatistics {
         let start = monotonicSeconds()
-        try plan.scan.options.validate()
-        let file = try CSVFile(path: plan.scan.path)
-        if plan.scan.options.header, let header = try file.readHeader(options: plan.scan.options),
-           header.count != plan.scan.fieldCount {
-            throw SpateError(
-                .data, "the header has \(header.count) field\(header.count == 1 ? "" : "s") but the table declares \(plan.scan.fieldCount) column\(plan.scan.fieldCount == 1 ? "" : "s")",
-                path: plan.scan.path, line: 1, column: 1, sourceLine: header.joined(separator: ","),
-                hint: header.count == 1
-                    ? "is the delimiter right? set 'csv.field-delimiter' (e.g. '\\t' or ';')"
-                    : "declare one column per field, in file order (or 'csv.header' = 'false' if the first line is data)")
-        }
-        let scan = CSVScan(file: file, fieldCount: plan.scan.fieldCount, columns: plan.scan.columns,
-                           options: plan.scan.options, batchCapacity: options.batchCapacity,
-                           morselSize: options.morselSize)
+        let source = try plan.scan.provider.open(projection: plan.scan.projection, options: options)
         try writer.begin(plan.outputSchema)
-        let run = QueryRun(plan: plan, scan: scan, options: options, writer: writer)
+        let run = QueryRun(plan: plan, source: source, options: options, writer: writer)
         var stats = try run.run()
-        stats.bytesRead = file.size
+        stats.bytesRead = source.byteCount ?? 0
         stats.seconds = monotonicSeconds() - start
         return stats
     }

@@ -58,7 +58,7 @@ struct Aborted: Error {}
 /// and the last one to hand over combines the partials and emits the window.
 final class QueryRun: @unchecked Sendable {
     let plan: QueryPlan
-    let scan: CSVScan
+    let source: BatchSource
     let options: ExecutionOptions
     let sink: OrderedSink
     let monitor = Monitor()
@@ -75,9 +75,9 @@ final class QueryRun: @unchecked Sendable {
     private var failure: Error?
     private(set) var stats = RunStatistics()
 
-    init(plan: QueryPlan, scan: CSVScan, options: ExecutionOptions, writer: ResultWriter) {
+    init(plan: QueryPlan, source: BatchSource, options: ExecutionOptions, writer: ResultWriter) {
         self.plan = plan
-        self.scan = scan
+        self.source = source
         self.options = options
         self.sink = OrderedSink(writer)
         detached = Array(repeating: Int64.min, count: options.workers)
@@ -232,10 +232,10 @@ final class Worker {
     // MARK: - Projection
 
     private func projectLoop(_ exprs: [BoundExpr]) throws {
-        while !run.sink.stopped, let m = run.scan.claimMorsel() {
+        while !run.sink.stopped, let m = try run.source.claimMorsel() {
             if run.aborted { throw Aborted() }
             var out: [Batch] = []
-            try run.scan.parse(m) { raw in
+            try run.source.read(m) { raw in
                 stats.rowsRead += raw.count
                 let batch = try withWindowColumns(raw)
                 var sel: SelectionVector?
@@ -246,7 +246,7 @@ final class Worker {
                 let cols = try exprs.map { try Evaluator.evaluate($0, batch) }
                 out.append(Batch(schema: plan.outputSchema, columns: cols, count: batch.count, selection: sel).compacted())
             }
-            run.scan.file.release(from: m.start, to: m.end)
+            run.source.finished(m)
             try run.sink.submit(m.index, out)
         }
     }
@@ -255,12 +255,12 @@ final class Worker {
 
     private func aggregateLoop(_ agg: AggregatePlan) throws {
         let ordered = plan.watermark != nil && agg.windowed
-        while !run.sink.stopped, let m = run.scan.claimMorsel() {
+        while !run.sink.stopped, let m = try run.source.claimMorsel() {
             if run.aborted { throw Aborted() }
             var running: Int64? = ordered ? run.maxBefore(m.index) : Int64.min
             var pending: [Batch] = []
             var localMax = Int64.min
-            try run.scan.parse(m) { raw in
+            try run.source.read(m) { raw in
                 stats.rowsRead += raw.count
                 let batch = try withWindowColumns(raw)
                 if ordered {
@@ -274,7 +274,7 @@ final class Worker {
                 }
                 if running != nil { try aggregate(batch, agg, &running!) } else { pending.append(batch) }
             }
-            run.scan.file.release(from: m.start, to: m.end)
+            run.source.finished(m)
             if ordered {
                 run.publishMax(m.index, localMax)
                 if running == nil {

@@ -33,7 +33,25 @@ struct Binder {
         if let pk = s.primaryKey {
             throw error("PRIMARY KEY is not supported yet", at: pk.position, hint: "remove the constraint")
         }
-        let schema = Schema(fields)
+        var options: [(String, String)] = []
+        var byKey: [String: String] = [:]
+        for o in s.options {
+            if byKey[o.key] != nil { throw error("option '\(o.key)' is given twice", at: o.position) }
+            byKey[o.key] = o.value
+            options.append((o.key, o.value))
+        }
+        let provider: TableProvider
+        do {
+            provider = try Connectors.make(ConnectorContext(tableName: s.name.last.name, declared: Schema(fields), options: byKey))
+        } catch let e as ConnectorError {
+            let at = e.option.flatMap { key in s.options.first { $0.key == key }?.position } ?? s.name.position
+            throw error(e.message, at: at, hint: e.hint)
+        } catch let e as SpateError {
+            throw error(e.message, at: s.name.position, hint: e.hint)
+        } catch {
+            throw Binder.error("\(error)", at: s.name.position)
+        }
+        let schema = provider.schema
         var watermark: (Int, Int64)?
         if let w = s.watermark {
             let name = w.column.last.name
@@ -48,59 +66,9 @@ struct Binder {
             }
             watermark = (idx, try watermarkDelay(w.expression, column: name))
         }
-        var options: [(String, String)] = []
-        var seen = Set<String>()
-        for o in s.options {
-            if !seen.insert(o.key).inserted {
-                throw error("option '\(o.key)' is given twice", at: o.position)
-            }
-            options.append((o.key, o.value))
-        }
-        func option(_ key: String) -> (value: String, position: SourcePosition)? {
-            s.options.first { $0.key == key }.map { ($0.value, $0.position) }
-        }
-        let connector = option("connector")?.value ?? "filesystem"
-        guard connector == "filesystem" else {
-            throw error("connector '\(connector)' is not supported", at: option("connector")!.position,
-                        hint: "use 'connector' = 'filesystem'")
-        }
-        guard let path = option("path")?.value, !path.isEmpty else {
-            throw error("table '\(s.name.last.name)' needs a 'path' option", at: s.name.position,
-                        hint: "add WITH ('connector' = 'filesystem', 'path' = 'data/file.csv', 'format' = 'csv')")
-        }
-        let format = option("format")?.value ?? "csv"
-        guard format == "csv" else {
-            throw error("format '\(format)' is not supported", at: option("format")!.position, hint: "use 'format' = 'csv'")
-        }
-        var csv = CSVOptions()
-        for o in s.options {
-            switch o.key {
-            case "connector", "path", "format": break
-            case "csv.header":
-                guard let b = Bool(o.value.lowercased()) else {
-                    throw error("'csv.header' must be 'true' or 'false'", at: o.position)
-                }
-                csv.header = b
-            case "csv.field-delimiter":
-                csv.delimiter = try singleByte(o.value, o, name: "csv.field-delimiter")
-            case "csv.quote-character":
-                csv.quote = try singleByte(o.value, o, name: "csv.quote-character")
-            default:
-                throw error("unknown option '\(o.key)'", at: o.position,
-                            hint: "supported: connector, path, format, csv.header, csv.field-delimiter, csv.quote-character")
-            }
-        }
         return TableDefinition(name: s.name.last.name, schema: schema,
                                watermark: watermark.map { (column: $0.0, delayMillis: $0.1) },
-                               path: path, csv: csv, options: options)
-    }
-
-    static func singleByte(_ v: String, _ o: CreateTableStatement.Option, name: String) throws(SQLSyntaxError) -> UInt8 {
-        let text = v == "\\t" ? "\t" : v
-        guard text.utf8.count == 1, let b = text.utf8.first else {
-            throw error("'\(name)' must be a single character", at: o.position)
-        }
-        return b
+                               provider: provider, options: options)
     }
 
     static func dataType(_ t: TypeName) throws(SQLSyntaxError) -> DataType {
@@ -331,10 +299,7 @@ struct Binder {
             map[tableCount] = physical.count
             map[tableCount + 1] = physical.count + 1
         }
-        let columns = physical.map { i in
-            CSVColumn(fieldIndex: i, name: input.table.schema[i].name, type: input.table.schema[i].type)
-        }
-        let scan = ScanSpec(path: input.table.path, options: input.table.csv, fieldCount: tableCount, columns: columns)
+        let scan = ScanSpec(provider: input.table.provider, projection: physical)
         var watermark: WatermarkSpec?
         if let w = input.table.watermark, let mapped = map[w.column] {
             watermark = WatermarkSpec(column: mapped, delayMillis: w.delayMillis)

@@ -6,7 +6,7 @@ import Columnar
 enum PlanPrinter {
     static func describe(_ plan: QueryPlan, options: ExecutionOptions) -> String {
         var lines: [String] = []
-        let cols = plan.scan.columns.map { "\($0.name) \($0.type)" }.joined(separator: ", ")
+        let cols = plan.scan.fields.map { "\($0.name) \($0.type)" }.joined(separator: ", ")
         lines.append("Sink: CSV [\(plan.outputSchema.fields.map(\.name).joined(separator: ", "))]")
         switch plan.shape {
         case .project(let exprs):
@@ -28,7 +28,7 @@ enum PlanPrinter {
         if let f = plan.filter { lines.append("  Filter: \(f)") }
         if let t = plan.tumble { lines.append("  Window TVF: TUMBLE(\(t.sizeMillis) ms) over column #\(t.timeColumn)") }
         if let w = plan.watermark { lines.append("  Watermark: column #\(w.column) - \(w.delayMillis) ms (late rows are counted and dropped)") }
-        lines.append("  Scan: CSV '\(plan.scan.path)' reading [\(cols)] of \(plan.scan.fieldCount) fields, morsels of \(options.morselSize) bytes")
+        lines.append("  Scan: \(plan.scan.provider.summary) reading [\(cols)] of \(plan.scan.provider.schema.count) columns")
         let cpus = Int(spate_available_cpus())
         let nodes = spate_numa_available() != 0 ? Int(spate_numa_max_node()) + 1 : 1
         let placement = (0..<options.workers).map { i in "worker \(i) -> cpu \(i % cpus)" }.joined(separator: ", ")

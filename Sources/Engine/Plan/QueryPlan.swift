@@ -1,13 +1,12 @@
 import Columnar
 
-/// Where a query's rows come from.
+/// Where a query's rows come from: a table, and the columns of it the query reads.
 public struct ScanSpec: Sendable {
-    public var path: String
-    public var options: CSVOptions
-    /// Fields per record in the file (the declared columns).
-    public var fieldCount: Int
-    /// The fields the query reads, in the order of the scan's output.
-    public var columns: [CSVColumn]
+    public var provider: TableProvider
+    /// Indexes into `provider.schema`, in the order of the scan's output.
+    public var projection: [Int]
+    /// The fields the scan emits.
+    public var fields: [Field] { projection.map { provider.schema[$0] } }
 }
 
 /// Event time: which column of the scan output carries it and how far rows may be out
