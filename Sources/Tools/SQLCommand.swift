@@ -34,6 +34,9 @@ struct SQLCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Write the result CSV to this file (default: standard output).")
     var output: String?
 
+    @Option(help: "Result format (default: from the -o file's extension, else csv).")
+    var format: String?
+
     @Option(help: "Worker threads (default: one per CPU).")
     var workers: Int?
 
@@ -84,17 +87,17 @@ struct SQLCommand: ParsableCommand {
             print(try session.explain(sql, sourceName: source))
             return
         }
-        var writers: [CSVResultWriter] = []
+        var writers: [ResultWriter] = []
         let results = try session.run(sql, sourceName: source) { index, _ in
             if index > 0 && output != nil {
                 throw SpateError(.usage, "-o writes one result, but the script has more than one SELECT",
                                  hint: "run each SELECT separately, or leave out -o")
             }
-            let w = try CSVResultWriter(path: output)
+            let w = try OutputFormats.writer(format: format, path: output)
             writers.append(w)
             return w
         }
-        if writers.contains(where: \.pipeClosed) { return }
+        if writers.contains(where: \.isClosed) { return }
         guard !quiet else { return }
         for r in results {
             let s = r.statistics
