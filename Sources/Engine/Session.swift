@@ -14,6 +14,8 @@ import Glibc
 public final class Session {
     public private(set) var tables: [String: TableDefinition] = [:]
     public var options: ExecutionOptions
+    /// Called about every 250 ms while a query runs, from a thread of its own.
+    public var onProgress: (@Sendable (Progress) -> Void)?
 
     public init(options: ExecutionOptions = ExecutionOptions()) {
         self.options = options
@@ -115,6 +117,7 @@ public final class Session {
         let source = try plan.scan.provider.open(projection: plan.scan.projection, options: options)
         try writer.begin(plan.outputSchema)
         let run = QueryRun(plan: plan, source: source, options: options, writer: writer)
+        run.onProgress = onProgress
         var stats = try run.run()
         stats.bytesRead = source.byteCount ?? 0
         stats.seconds = monotonicSeconds() - start

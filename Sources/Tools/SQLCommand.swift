@@ -83,6 +83,9 @@ struct SQLCommand: ParsableCommand {
             source = "<query>"
         }
         let session = Session(options: ExecutionOptions(workers: workers, batchCapacity: batchCapacity))
+        let progress = ProgressLine.make(quiet: quiet || explain, resultsToTerminal: output == nil && isatty(1) != 0)
+        if let progress { session.onProgress = { progress.update($0) } }
+        defer { progress?.clear() }
         if explain {
             print(try session.explain(sql, sourceName: source))
             return

@@ -43,6 +43,17 @@ public struct RunStatistics: Sendable {
     public var seconds = 0.0
 }
 
+/// A snapshot of a running query, for progress displays.
+public struct Progress: Sendable {
+    public var rows: Int
+    public var bytes: Int
+    /// Input size when known.
+    public var totalBytes: Int?
+    /// The watermark up to which windows have been emitted (nil before the first).
+    public var watermark: Int64?
+    public var seconds: Double
+}
+
 /// An internal signal that another worker failed; never shown to users.
 struct Aborted: Error {}
 
@@ -74,6 +85,11 @@ final class QueryRun: @unchecked Sendable {
     private var emitSeq = 0
     private var failure: Error?
     private(set) var stats = RunStatistics()
+    private var progressRows = 0
+    private var progressBytes = 0
+    private var workersDone = 0
+    /// Called about every 250 ms while the query runs (from a thread of its own).
+    var onProgress: (@Sendable (Progress) -> Void)?
 
     init(plan: QueryPlan, source: BatchSource, options: ExecutionOptions, writer: ResultWriter) {
         self.plan = plan
@@ -95,7 +111,14 @@ final class QueryRun: @unchecked Sendable {
     func run() throws -> RunStatistics {
         let workers = options.workers
         let cpus = Int(spate_available_cpus())
-        runThreads(workers) { [self] index in
+        let started = monotonicSeconds()
+        let reporter = onProgress
+        runThreads(workers + (reporter == nil ? 0 : 1)) { [self] index in
+            if index == workers, let reporter {
+                reportProgress(reporter, started)
+                return
+            }
+            defer { monitor.locked { workersDone += 1; monitor.broadcast() } }
             if options.pinWorkers && workers > 1 { _ = spate_pin_current_thread(Int32(index % cpus)) }
             do {
                 let worker = Worker(run: self, index: index)
@@ -113,6 +136,29 @@ final class QueryRun: @unchecked Sendable {
         if let failure = monitor.locked({ failure }) { throw failure }
         stats.rowsOut = sink.rowsWritten
         return stats
+    }
+
+    /// Records a finished morsel for the progress display.
+    func noteProgress(_ m: Morsel, rows: Int) {
+        monitor.locked {
+            progressRows += rows
+            progressBytes += m.end - m.start
+        }
+    }
+
+    private func reportProgress(_ reporter: @Sendable (Progress) -> Void, _ started: Double) {
+        while true {
+            var ts = timespec(tv_sec: 0, tv_nsec: 250_000_000)
+            nanosleep(&ts, nil)
+            let snapshot: Progress? = monitor.locked {
+                guard workersDone < options.workers, failure == nil else { return nil }
+                return Progress(rows: progressRows, bytes: progressBytes, totalBytes: source.byteCount,
+                                watermark: fireWatermark == Int64.min ? nil : fireWatermark,
+                                seconds: monotonicSeconds() - started)
+            }
+            guard let snapshot else { return }
+            reporter(snapshot)
+        }
     }
 
     // MARK: - Event time across morsels
@@ -235,6 +281,7 @@ final class Worker {
         while !run.sink.stopped, let m = try run.source.claimMorsel() {
             if run.aborted { throw Aborted() }
             var out: [Batch] = []
+            let rowsBefore = stats.rowsRead
             try run.source.read(m) { raw in
                 stats.rowsRead += raw.count
                 let batch = try withWindowColumns(raw)
@@ -247,6 +294,7 @@ final class Worker {
                 out.append(Batch(schema: plan.outputSchema, columns: cols, count: batch.count, selection: sel).compacted())
             }
             run.source.finished(m)
+            run.noteProgress(m, rows: stats.rowsRead - rowsBefore)
             try run.sink.submit(m.index, out)
         }
     }
@@ -260,6 +308,7 @@ final class Worker {
             var running: Int64? = ordered ? run.maxBefore(m.index) : Int64.min
             var pending: [Batch] = []
             var localMax = Int64.min
+            let rowsBefore = stats.rowsRead
             try run.source.read(m) { raw in
                 stats.rowsRead += raw.count
                 let batch = try withWindowColumns(raw)
@@ -275,6 +324,7 @@ final class Worker {
                 if running != nil { try aggregate(batch, agg, &running!) } else { pending.append(batch) }
             }
             run.source.finished(m)
+            run.noteProgress(m, rows: stats.rowsRead - rowsBefore)
             if ordered {
                 run.publishMax(m.index, localMax)
                 if running == nil {
