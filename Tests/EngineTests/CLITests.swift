@@ -114,6 +114,16 @@ import Testing
         #expect(r.stdout.contains("worker 1 -> cpu"))
     }
 
+    @Test func benchReportsRates() throws {
+        let r = try spate(["bench", "-f", "data/q_tumble.sql", "--repeat", "2", "--warmup", "0", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"events\":3000"))
+        #expect(r.stdout.contains("\"events_per_second\":{\"median\":"))
+        #expect(r.stdout.contains("\"runs\":2"))
+        let text = try spate(["bench", "-f", "data/q_tumble.sql", "--repeat", "1"])
+        #expect(text.stdout.contains("events/s/core"))
+    }
+
     @Test func usageErrorsExit64() throws {
         let r = try spate(["sql"])
         #expect(r.status == 64)

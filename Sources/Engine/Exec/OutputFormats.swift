@@ -12,6 +12,7 @@ public enum OutputFormats {
     static let writers: [String: Factory] = [
         "csv": { try CSVResultWriter(path: $0) },
         "tsv": { try CSVResultWriter(path: $0, delimiter: 9) },
+        "blackhole": { _ in BlackholeWriter() },
     ]
 
     /// Extensions that imply a format when none is named.

@@ -1,0 +1,76 @@
+import CPlatform
+import Columnar
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Discards results, counting rows (benchmarks measure the engine, not the output).
+public final class BlackholeWriter: ResultWriter {
+    public private(set) var rows = 0
+    public init() {}
+    public func begin(_ schema: Schema) throws {}
+    public func write(_ batch: Batch) throws { rows += batch.activeCount }
+    public func finish() throws {}
+    public func abandon() {}
+}
+
+/// One timed run of a benchmark.
+public struct BenchRun: Sendable {
+    public var seconds: Double
+    public var cpuSeconds: Double
+    public var events: Int
+    public var bytes: Int
+    public var outputRows: Int
+    public var lateRows: Int
+    public var peakRSSBytes: UInt64
+
+    public var eventsPerSecond: Double { seconds > 0 ? Double(events) / seconds : 0 }
+    public var megabytesPerSecond: Double { seconds > 0 ? Double(bytes) / 1e6 / seconds : 0 }
+}
+
+/// `spate bench`: runs a script's last SELECT `repeat` times (after `warmup` untimed
+/// runs) with its results discarded, and summarises the runs.
+public enum Bench {
+    public static func run(sql: String, sourceName: String, options: ExecutionOptions, repeat count: Int,
+                           warmup: Int) throws -> [BenchRun] {
+        var runs: [BenchRun] = []
+        for i in 0..<(warmup + count) {
+            let session = Session(options: options)
+            let cpu0 = cpuSeconds()
+            let t0 = monotonicSeconds()
+            let sink = BlackholeWriter()
+            let results = try session.run(sql, sourceName: sourceName) { _, _ in sink }
+            let t1 = monotonicSeconds()
+            guard let last = results.last else {
+                throw SpateError(.usage, "the benchmark script has no SELECT", hint: "end it with the query to measure")
+            }
+            var current: UInt64 = 0, peak: UInt64 = 0
+            spate_rss(&current, &peak)
+            if i >= warmup {
+                let s = last.statistics
+                runs.append(BenchRun(seconds: t1 - t0, cpuSeconds: cpuSeconds() - cpu0, events: s.rowsRead,
+                                     bytes: s.bytesRead, outputRows: sink.rows, lateRows: s.rowsLate,
+                                     peakRSSBytes: peak))
+            }
+        }
+        return runs
+    }
+
+    /// User + system CPU time of this process so far.
+    public static func cpuSeconds() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6
+            + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
+    }
+
+    /// Median, min and max of some values.
+    public static func summary(_ values: [Double]) -> (median: Double, min: Double, max: Double) {
+        let s = values.sorted()
+        guard !s.isEmpty else { return (0, 0, 0) }
+        let mid = s.count / 2
+        let median = s.count % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+        return (median, s.first!, s.last!)
+    }
+}

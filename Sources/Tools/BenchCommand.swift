@@ -1,0 +1,89 @@
+import ArgumentParser
+import Columnar
+import Engine
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure a query: events/s (total and per core), MB/s, CPU time, peak RSS.",
+        discussion: """
+            Runs the last SELECT of a SQL script with its results discarded, after warm-up
+            runs, and reports the median, min and max of the timed runs.
+
+            Examples:
+              spate bench -f data/q_tumble.sql --repeat 5
+              spate bench -f query.sql --workers 2 --json
+            """
+    )
+
+    @Option(name: [.short, .customLong("file")], help: "The SQL script (CREATE TABLE ...; SELECT ...).")
+    var file: String
+
+    @Option(help: "Timed runs.")
+    var `repeat` = 3
+
+    @Option(help: "Untimed warm-up runs before them.")
+    var warmup = 1
+
+    @Option(help: "Worker threads (default: one per CPU).")
+    var workers: Int?
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
+        if warmup < 0 { throw ValidationError("--warmup cannot be negative") }
+    }
+
+    func run() throws {
+        do {
+            let sql = try readText(file)
+            let options = ExecutionOptions(workers: workers)
+            let runs = try Bench.run(sql: sql, sourceName: file, options: options, repeat: `repeat`, warmup: warmup)
+            print(json ? BenchReport.json(runs, workers: options.workers, query: file)
+                       : BenchReport.text(runs, workers: options.workers))
+        } catch {
+            exitWithError(error)
+        }
+    }
+}
+
+/// Formats benchmark runs.
+enum BenchReport {
+    static func text(_ runs: [BenchRun], workers: Int) -> String {
+        let t = Bench.summary(runs.map(\.seconds))
+        let eps = Bench.summary(runs.map(\.eventsPerSecond))
+        let mbs = Bench.summary(runs.map(\.megabytesPerSecond))
+        let cpu = Bench.summary(runs.map(\.cpuSeconds))
+        let rss = runs.map(\.peakRSSBytes).max() ?? 0
+        let r = runs[0]
+        return """
+            runs            \(runs.count) (median, min-max)
+            time            \(fixed(t.median, 3)) s  (\(fixed(t.min, 3))-\(fixed(t.max, 3)))
+            events          \(r.events)  -> \(r.outputRows) result rows\(r.lateRows > 0 ? ", \(r.lateRows) late" : "")
+            events/s        \(fixed(eps.median / 1e6, 2)) M  (\(fixed(eps.min / 1e6, 2))-\(fixed(eps.max / 1e6, 2)))
+            events/s/core   \(fixed(eps.median / 1e6 / Double(workers), 2)) M  (\(workers) worker\(workers == 1 ? "" : "s"))
+            input           \(fixed(mbs.median, 0)) MB/s
+            CPU time        \(fixed(cpu.median, 3)) s
+            peak RSS        \(fixed(Double(rss) / 1e6, 0)) MB
+            """
+    }
+
+    static func json(_ runs: [BenchRun], workers: Int, query: String) -> String {
+        let t = Bench.summary(runs.map(\.seconds))
+        let eps = Bench.summary(runs.map(\.eventsPerSecond))
+        let mbs = Bench.summary(runs.map(\.megabytesPerSecond))
+        let cpu = Bench.summary(runs.map(\.cpuSeconds))
+        let rss = runs.map(\.peakRSSBytes).max() ?? 0
+        let quoted = "\"" + query.flatMap { $0 == "\"" || $0 == "\\" ? ["\\", $0] : [$0] } + "\""
+        let runList = runs.map { fixed($0.seconds, 6) }.joined(separator: ",")
+        return "{\"query\":\(quoted),\"workers\":\(workers),\"runs\":\(runs.count),"
+            + "\"seconds\":{\"median\":\(fixed(t.median, 6)),\"min\":\(fixed(t.min, 6)),\"max\":\(fixed(t.max, 6)),\"all\":[\(runList)]},"
+            + "\"events\":\(runs[0].events),\"output_rows\":\(runs[0].outputRows),\"late_rows\":\(runs[0].lateRows),"
+            + "\"events_per_second\":{\"median\":\(fixed(eps.median, 0)),\"min\":\(fixed(eps.min, 0)),\"max\":\(fixed(eps.max, 0))},"
+            + "\"events_per_second_per_core\":\(fixed(eps.median / Double(workers), 0)),"
+            + "\"input_mb_per_second\":\(fixed(mbs.median, 1)),\"cpu_seconds\":\(fixed(cpu.median, 6)),"
+            + "\"peak_rss_bytes\":\(rss)}"
+    }
+}
