@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // System libraries, reached through module maps (used for real by later issues:
@@ -38,13 +39,15 @@ let package = Package(
         // Vectorized C kernels: scalar reference + AVX2 + AVX-512, dispatched at run time.
         .target(name: "CKernels", path: "Sources/CKernels", cSettings: cOptimize),
         .target(
-            name: "Columnar", dependencies: ["CKernels"], path: "Sources/Columnar",
-            swiftSettings: swiftRelease),
+            name: "Columnar", dependencies: ["CKernels", "CZstd"], path: "Sources/Columnar",
+            swiftSettings: swiftRelease,
+            linkerSettings: [.linkedLibrary("zstd")]),
         .target(
             name: "Engine",
             dependencies: [
                 "Columnar", "CKernels", "CPlatform", "CZstd",
                 .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Sources/Engine",
             swiftSettings: swiftRelease,

@@ -25,7 +25,7 @@ struct Spate: ParsableCommand {
                          GROUP BY window_start, window_end, auction"
             """,
         version: SpateVersion.string,
-        subcommands: [SQLCommand.self, BenchCommand.self]
+        subcommands: [SQLCommand.self, BenchCommand.self, ReplayCommand.self, RecordCommand.self]
     )
 }
 
@@ -34,7 +34,7 @@ struct Spate: ParsableCommand {
 func exitWithError(_ error: Error) -> Never {
     let text: String
     let code: Int32
-    if let e = error as? SpateError {
+    if let e = (error as? SpateError) ?? (error as? ConnectorError)?.spateError {
         text = e.description
         code = e.exitCode
     } else {

@@ -124,6 +124,37 @@ import Testing
         #expect(text.stdout.contains("events/s/core"))
     }
 
+    @Test func recordAndReplayKeepThePace() throws {
+        let schema = "auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, ts TIMESTAMP(3)"
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-rec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recorded = dir.appendingPathComponent("rec.csv").path
+        let rec = try spate(["record", "data/bids.csv", "-o", recorded, "--schema", schema])
+        #expect(rec.status == 0, "\(rec.stderr)")
+        #expect(rec.stderr.contains("recorded 3000 rows"))
+        // data/bids.csv spans about 60 s of event time: at 120x the replay takes about 0.5 s.
+        let start = Date()
+        let r = try spate(["replay", recorded, "--schema", schema, "--speed", "120x"])
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.split(separator: "\n").count == 3001)
+        #expect(r.stderr.contains("replayed 3000 events"))
+        #expect(elapsed > 0.45 && elapsed < 5)
+        let fast = try spate(["replay", recorded, "--schema", schema, "--speed", "max", "-q"])
+        #expect(fast.stdout == r.stdout)
+        #expect(fast.stderr.isEmpty)
+    }
+
+    @Test func replayConnectorGivesTheSameResultsAsTheFile() throws {
+        let paced = try String(contentsOfFile: Self.repoRoot.appendingPathComponent("data/q_tumble.sql").path, encoding: .utf8)
+            .replacingOccurrences(of: "'connector' = 'filesystem'", with: "'connector' = 'replay', 'replay.speed' = 'max'")
+        let r = try spate(["sql", paced])
+        let f = try spate(["sql", "-f", "data/q_tumble.sql"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == f.stdout)
+    }
+
     @Test func usageErrorsExit64() throws {
         let r = try spate(["sql"])
         #expect(r.status == 64)

@@ -93,7 +93,14 @@ public struct ConnectorContext: Sendable {
 }
 
 /// A problem with a table's options; the binder points at the offending option.
-public struct ConnectorError: Error, Sendable {
+public struct ConnectorError: Error, Sendable, CustomStringConvertible {
+    /// As a user-facing error (outside SQL, where there is no option to point at).
+    public var spateError: SpateError {
+        SpateError(.usage, option.map { "\(message) (option '\($0)')" } ?? message, hint: hint)
+    }
+
+    public var description: String { spateError.description }
+
     public var message: String
     /// The option key the error is about, if any.
     public var option: String?

@@ -167,7 +167,7 @@ public final class CSVResultWriter: ResultWriter {
                         }
                     }
                     buffer.append(10)
-                    if buffer.count >= 1 << 20 { try flush() }
+                    if buffer.count >= 1 << 20 { try flushBuffer() }
                 }
             }
         }
@@ -219,7 +219,14 @@ public final class CSVResultWriter: ResultWriter {
         buffer.append(34)
     }
 
-    private func flush() throws {
+    /// Writes the buffered rows out now (errors surface at `finish`).
+    public func flush() {
+        do { try flushBuffer() } catch { pendingError = pendingError ?? error }
+    }
+
+    private var pendingError: Error?
+
+    private func flushBuffer() throws {
         var offset = 0
         while offset < buffer.count && !pipeClosed {
             let written = Glibc.write(fd, buffer.base + offset, buffer.count - offset)
@@ -235,7 +242,8 @@ public final class CSVResultWriter: ResultWriter {
     }
 
     public func finish() throws {
-        try flush()
+        if let pendingError { throw pendingError }
+        try flushBuffer()
         guard let path, let temporaryPath, !closed else { return }
         closed = true
         if fsync(fd) != 0 || close(fd) != 0 {

@@ -96,6 +96,7 @@ final class QueryRun: @unchecked Sendable {
         self.source = source
         self.options = options
         self.sink = OrderedSink(writer)
+        sink.streaming = source.isStreaming
         detached = Array(repeating: Int64.min, count: options.workers)
     }
 

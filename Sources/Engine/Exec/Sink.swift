@@ -11,10 +11,13 @@ public protocol ResultWriter: AnyObject {
     /// True once the destination takes no more rows (stdout's reader went away): the
     /// query stops early.
     var isClosed: Bool { get }
+    /// Writes out what is buffered (streaming inputs show results as they come).
+    func flush()
 }
 
 extension ResultWriter {
     public var isClosed: Bool { false }
+    public func flush() {}
 }
 
 /// Puts results from several workers back in order: each producer submits the batches
@@ -25,6 +28,8 @@ final class OrderedSink: @unchecked Sendable {
     private var next = 0
     private var pending: [Int: [Batch]] = [:]
     private let writer: ResultWriter
+    /// Flush after every write (the input arrives over time: show results as they come).
+    var streaming = false
     private(set) var rowsWritten = 0
     private var closed = false
 
@@ -41,6 +46,7 @@ final class OrderedSink: @unchecked Sendable {
                 }
                 next += 1
             }
+            if streaming { writer.flush() }
         }
     }
 
