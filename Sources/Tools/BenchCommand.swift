@@ -10,6 +10,10 @@ struct BenchCommand: ParsableCommand {
             Runs the last SELECT of a SQL script with its results discarded, after warm-up
             runs, and reports the median, min and max of the timed runs.
 
+            Over a paced input (a table with 'connector' = 'replay', or a generator with
+            a rate) it also reports event-to-output latency percentiles (HdrHistogram,
+            corrected for coordinated omission).
+
             Examples:
               spate bench -f data/q_tumble.sql --repeat 5
               spate bench -f query.sql --workers 2 --json
@@ -62,12 +66,35 @@ enum BenchReport {
             runs            \(runs.count) (median, min-max)
             time            \(fixed(t.median, 3)) s  (\(fixed(t.min, 3))-\(fixed(t.max, 3)))
             events          \(r.events)  -> \(r.outputRows) result rows\(r.lateRows > 0 ? ", \(r.lateRows) late" : "")
-            events/s        \(fixed(eps.median / 1e6, 2)) M  (\(fixed(eps.min / 1e6, 2))-\(fixed(eps.max / 1e6, 2)))
-            events/s/core   \(fixed(eps.median / 1e6 / Double(workers), 2)) M  (\(workers) worker\(workers == 1 ? "" : "s"))
+            events/s        \(rate(eps.median))  (\(rate(eps.min))-\(rate(eps.max)))
+            events/s/core   \(rate(eps.median / Double(workers)))  (\(workers) worker\(workers == 1 ? "" : "s"))
             input           \(fixed(mbs.median, 0)) MB/s
             CPU time        \(fixed(cpu.median, 3)) s
             peak RSS        \(fixed(Double(rss) / 1e6, 0)) MB
-            """
+            """ + latencyText(runs)
+    }
+
+    /// 1.85 M, 312 k or 950.
+    static func rate(_ x: Double) -> String {
+        if x >= 1e6 { return fixed(x / 1e6, 2) + " M" }
+        if x >= 1e3 { return fixed(x / 1e3, 1) + " k" }
+        return fixed(x, 0)
+    }
+
+    static func latencyText(_ runs: [BenchRun]) -> String {
+        let l = runs.compactMap(\.latency)
+        guard !l.isEmpty else { return "" }
+        let p50 = Bench.summary(l.map(\.p50)).median, p99 = Bench.summary(l.map(\.p99)).median
+        let p999 = Bench.summary(l.map(\.p999)).median
+        return "\nlatency         p50 \(fixed(p50 / 1000, 2)) ms  p99 \(fixed(p99 / 1000, 2)) ms  p99.9 \(fixed(p999 / 1000, 2)) ms"
+    }
+
+    static func latencyJSON(_ runs: [BenchRun]) -> String {
+        let l = runs.compactMap(\.latency)
+        guard !l.isEmpty else { return "" }
+        let p50 = Bench.summary(l.map(\.p50)).median, p99 = Bench.summary(l.map(\.p99)).median
+        let p999 = Bench.summary(l.map(\.p999)).median
+        return ",\"latency_us\":{\"p50\":\(fixed(p50, 0)),\"p99\":\(fixed(p99, 0)),\"p999\":\(fixed(p999, 0))}"
     }
 
     static func json(_ runs: [BenchRun], workers: Int, query: String) -> String {
@@ -84,6 +111,6 @@ enum BenchReport {
             + "\"events_per_second\":{\"median\":\(fixed(eps.median, 0)),\"min\":\(fixed(eps.min, 0)),\"max\":\(fixed(eps.max, 0))},"
             + "\"events_per_second_per_core\":\(fixed(eps.median / Double(workers), 0)),"
             + "\"input_mb_per_second\":\(fixed(mbs.median, 1)),\"cpu_seconds\":\(fixed(cpu.median, 6)),"
-            + "\"peak_rss_bytes\":\(rss)}"
+            + "\"peak_rss_bytes\":\(rss)" + latencyJSON(runs) + "}"
     }
 }

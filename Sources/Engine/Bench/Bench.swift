@@ -24,6 +24,8 @@ public struct BenchRun: Sendable {
     public var outputRows: Int
     public var lateRows: Int
     public var peakRSSBytes: UInt64
+    /// Event-to-output latency, when the input is paced.
+    public var latency: LatencySummary?
 
     public var eventsPerSecond: Double { seconds > 0 ? Double(events) / seconds : 0 }
     public var megabytesPerSecond: Double { seconds > 0 ? Double(bytes) / 1e6 / seconds : 0 }
@@ -51,7 +53,7 @@ public enum Bench {
                 let s = last.statistics
                 runs.append(BenchRun(seconds: t1 - t0, cpuSeconds: cpuSeconds() - cpu0, events: s.rowsRead,
                                      bytes: s.bytesRead, outputRows: sink.rows, lateRows: s.rowsLate,
-                                     peakRSSBytes: peak))
+                                     peakRSSBytes: peak, latency: s.latency))
             }
         }
         return runs

@@ -35,9 +35,14 @@ public protocol BatchSource: AnyObject, Sendable {
     /// True for inputs that arrive over time (stdin, replays): results are flushed as
     /// soon as they are emitted.
     var isStreaming: Bool { get }
+    /// For paced inputs: when the morsel's last row was due (monotonic nanoseconds),
+    /// and the pace's expected gap between morsels; event-to-output latency is measured
+    /// from it. nil for inputs read as fast as possible.
+    func due(_ morsel: Morsel) -> (nanos: UInt64, interval: UInt64)?
 }
 
 extension BatchSource {
+    public func due(_ morsel: Morsel) -> (nanos: UInt64, interval: UInt64)? { nil }
     public func finished(_ morsel: Morsel) {}
     public var byteCount: Int? { nil }
     public var isStreaming: Bool { false }

@@ -1,6 +1,7 @@
 import CKernels
 import CPlatform
 import Columnar
+import Histogram
 
 #if canImport(Glibc)
 import Glibc
@@ -41,6 +42,19 @@ public struct RunStatistics: Sendable {
     public var rowsOut = 0
     public var bytesRead = 0
     public var seconds = 0.0
+    /// Event-to-output latency over a paced input (nil otherwise).
+    public var latency: LatencySummary?
+}
+
+/// Percentiles of event-to-output latency, in microseconds: from the time an input
+/// morsel's last event was due to the time the results it completed were written,
+/// corrected for coordinated omission (HdrHistogram) with the pace's expected interval.
+public struct LatencySummary: Sendable {
+    public var count: UInt64
+    public var p50: Double
+    public var p99: Double
+    public var p999: Double
+    public var max: Double
 }
 
 /// A snapshot of a running query, for progress displays.
@@ -85,6 +99,7 @@ final class QueryRun: @unchecked Sendable {
     private var emitSeq = 0
     private var failure: Error?
     private(set) var stats = RunStatistics()
+    private var latency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
     private var progressRows = 0
     private var progressBytes = 0
     private var workersDone = 0
@@ -136,7 +151,31 @@ final class QueryRun: @unchecked Sendable {
         }
         if let failure = monitor.locked({ failure }) { throw failure }
         stats.rowsOut = sink.rowsWritten
+        stats.latency = latencySummary
         return stats
+    }
+
+    /// Records the latency of results just written that morsel `m` completed.
+    func recordLatency(_ m: Morsel) {
+        guard let due = source.due(m) else { return }
+        let now = monotonicNanos()
+        let micros = now > due.nanos ? (now - due.nanos) / 1000 : 0
+        monitor.locked {
+            if due.interval > 0 {
+                _ = latency.recordCorrectedValue(micros, expectedInterval: Swift.max(1, due.interval / 1000))
+            } else {
+                _ = latency.record(micros)
+            }
+        }
+    }
+
+    var latencySummary: LatencySummary? {
+        monitor.locked {
+            guard latency.totalCount > 0 else { return nil }
+            return LatencySummary(count: latency.totalCount, p50: Double(latency.valueAtPercentile(50)),
+                                  p99: Double(latency.valueAtPercentile(99)), p999: Double(latency.valueAtPercentile(99.9)),
+                                  max: Double(latency.max))
+        }
     }
 
     /// Records a finished morsel for the progress display.
@@ -297,6 +336,7 @@ final class Worker {
             run.source.finished(m)
             run.noteProgress(m, rows: stats.rowsRead - rowsBefore)
             try run.sink.submit(m.index, out)
+            run.recordLatency(m)
         }
     }
 
@@ -334,7 +374,9 @@ final class Worker {
                 }
             }
             let watermark = run.finishMorsel(m.index)
-            if agg.windowed { try handOver(upTo: watermark, agg) }
+            if agg.windowed {
+                if try handOver(upTo: watermark, agg) { run.recordLatency(m) }
+            }
         }
         stats.rowsLate = Int(lateCount)
         stats.rowsNullTime = Int(nullTimeCount)
@@ -345,7 +387,9 @@ final class Worker {
 
     /// Gives the run every local window that closed by `upTo`, then emits whichever
     /// windows are now complete.
-    private func handOver(upTo: Int64, _ agg: AggregatePlan) throws {
+    /// Returns whether any window was emitted.
+    @discardableResult
+    private func handOver(upTo: Int64, _ agg: AggregatePlan) throws -> Bool {
         var closing: [(Int64, AggState)] = []
         for (start, state) in windows where run.lastInstant(start) <= upTo {
             closing.append((start, state))
@@ -355,6 +399,7 @@ final class Worker {
         for (seq, start, states) in ready {
             try run.sink.submit(seq, [try emitWindow(start, states, agg)])
         }
+        return !ready.isEmpty
     }
 
     /// Groups at which combining the workers' partial states is split by key hash over

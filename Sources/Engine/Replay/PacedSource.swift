@@ -101,6 +101,8 @@ public final class PacedSource: BatchSource, @unchecked Sendable {
     private var innerDone = false
     private var nextIndex = 0
     private var handed: [Int: (batch: Batch, due: [UInt64])] = [:]
+    /// Due time of the last row of recently finished morsels (for latency).
+    private var dueOfMorsel: [Int: UInt64] = [:]
     private var startNanos: UInt64?
     private var firstTime: Int64?
     private var runningMax = Int64.min
@@ -145,10 +147,27 @@ public final class PacedSource: BatchSource, @unchecked Sendable {
         if let chunk { try emit(chunk.batch) }
     }
 
+    public func due(_ morsel: Morsel) -> (nanos: UInt64, interval: UInt64)? {
+        guard case .factor = speed else { return nil }
+        return monitor.locked {
+            guard let d = dueOfMorsel[morsel.index] else { return nil }
+            return (d, meanInterval)
+        }
+    }
+
+    /// Average gap between chunks so far: the expected interval for coordinated-omission
+    /// correction of latencies.
+    private var meanInterval: UInt64 {
+        guard let start = startNanos, nextIndex > 1, lastDue > start else { return 0 }
+        return (lastDue - start) / UInt64(nextIndex)
+    }
+
     public func finished(_ morsel: Morsel) {
         let now = monotonicNanos()
         monitor.locked {
             guard let chunk = handed.removeValue(forKey: morsel.index) else { return }
+            dueOfMorsel[morsel.index] = chunk.due.last ?? 0
+            if dueOfMorsel.count > 4096 { dueOfMorsel.removeValue(forKey: morsel.index - 4096) }
             for d in chunk.due {
                 _ = lateness.record(now > d ? (now - d) / 1000 : 0)
             }
