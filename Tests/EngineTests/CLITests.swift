@@ -149,10 +149,29 @@ import Testing
     @Test func replayConnectorGivesTheSameResultsAsTheFile() throws {
         let paced = try String(contentsOfFile: Self.repoRoot.appendingPathComponent("data/q_tumble.sql").path, encoding: .utf8)
             .replacingOccurrences(of: "'connector' = 'filesystem'", with: "'connector' = 'replay', 'replay.speed' = 'max'")
-        let r = try spate(["sql", paced])
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-rep-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("replay.sql").path
+        try paced.write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try spate(["sql", "-f", file])
         let f = try spate(["sql", "-f", "data/q_tumble.sql"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout == f.stdout)
+    }
+
+    @Test func benchReportsLatencyOverAPacedInput() throws {
+        let paced = try String(contentsOfFile: Self.repoRoot.appendingPathComponent("data/q_tumble.sql").path, encoding: .utf8)
+            .replacingOccurrences(of: "'connector' = 'filesystem'", with: "'connector' = 'replay', 'replay.speed' = '200x'")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-lat-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("paced.sql").path
+        try paced.write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try spate(["bench", "-f", file, "--repeat", "1", "--warmup", "0", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"latency_us\":{\"p50\":"))
+        #expect(r.stdout.contains("\"output_rows\":552"))
     }
 
     @Test func usageErrorsExit64() throws {
