@@ -95,6 +95,11 @@ import Testing
         let text = try String(contentsOf: out, encoding: .utf8)
         #expect(text.hasPrefix("auction,bidder,dollars,ts\n"))
         #expect(r.stdout.isEmpty)
+        // A device is written in place, never replaced by a renamed temporary file.
+        let null = try spate(["sql", "-f", "data/q_filter.sql", "-o", "/dev/null"])
+        #expect(null.status == 0)
+        let attributes = try FileManager.default.attributesOfItem(atPath: "/dev/null")
+        #expect(attributes[.type] as? FileAttributeType == .typeCharacterSpecial)
     }
 
     @Test func closedPipeIsNotAnError() throws {

@@ -80,36 +80,23 @@ struct OutputBuffer {
 /// the target only when the query has finished, so a failed or interrupted run never
 /// leaves a half-written file behind (and never clobbers the previous one).
 public final class CSVResultWriter: ResultWriter {
-    private var fd: Int32
-    private let path: String?
-    private let temporaryPath: String?
+    private let file: OutputFile
     private var buffer = OutputBuffer(capacity: 1 << 20)
     private let delimiter: UInt8
     private let header: Bool
-    private var closed = false
     /// Set when stdout's reader went away (`spate ... | head`): the rest is discarded.
-    public private(set) var pipeClosed = false
-    public var isClosed: Bool { pipeClosed }
+    public var pipeClosed: Bool { file.pipeClosed }
+    public var isClosed: Bool { file.pipeClosed }
 
     /// `path` nil or "-" writes to standard output.
     public init(path: String?, delimiter: UInt8 = UInt8(ascii: ","), header: Bool = true) throws {
         self.delimiter = delimiter
         self.header = header
-        guard let path, path != "-" else {
-            fd = 1
-            self.path = nil
-            temporaryPath = nil
-            return
-        }
-        self.path = path
-        let tmp = path + ".spate-tmp-\(getpid())"
-        temporaryPath = tmp
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            let reason = String(cString: strerror(errno))
+        do {
+            file = try OutputFile(path: path)
+        } catch {
             buffer.free()
-            throw SpateError(.io, "cannot write '\(path)': \(reason)",
-                             hint: "check that the directory exists and is writable")
+            throw error
         }
     }
 
@@ -227,43 +214,17 @@ public final class CSVResultWriter: ResultWriter {
     private var pendingError: Error?
 
     private func flushBuffer() throws {
-        var offset = 0
-        while offset < buffer.count && !pipeClosed {
-            let written = Glibc.write(fd, buffer.base + offset, buffer.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                if errno == EPIPE && path == nil { pipeClosed = true; break }
-                let reason = String(cString: strerror(errno))
-                throw SpateError(.io, "cannot write \(path.map { "'\($0)'" } ?? "standard output"): \(reason)")
-            }
-            offset += written
-        }
+        try file.write(buffer.base, buffer.count)
         buffer.removeAll()
     }
 
     public func finish() throws {
         if let pendingError { throw pendingError }
         try flushBuffer()
-        guard let path, let temporaryPath, !closed else { return }
-        closed = true
-        if fsync(fd) != 0 || close(fd) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
-            throw SpateError(.io, "cannot write '\(path)': \(reason)")
-        }
-        if rename(temporaryPath, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
-            throw SpateError(.io, "cannot move the result into '\(path)': \(reason)")
-        }
+        try file.commit()
     }
 
-    public func abandon() {
-        guard let temporaryPath, !closed else { return }
-        closed = true
-        close(fd)
-        unlink(temporaryPath)
-    }
+    public func abandon() { file.discard() }
 }
 
 /// Collects results in memory (tests, and the SQL test runner).
