@@ -99,6 +99,14 @@ public final class PacedSource: BatchSource, @unchecked Sendable {
     private var queue: [(batch: Batch, due: [UInt64])] = []
     private var queueHead = 0
     private var innerDone = false
+    /// Rows read ahead and not yet handed out; the reader thread keeps it topped up so
+    /// that reading and parsing never delay an event past its due time.
+    private var queuedRows = 0
+    private var readerStarted = false
+    private var readerError: Error?
+    private var stopping = false
+    /// Rows to keep read ahead.
+    let readAhead = 1 << 18
     private var nextIndex = 0
     private var handed: [Int: (batch: Batch, due: [UInt64])] = [:]
     /// Due time of the last row of recently finished morsels (for latency).
@@ -124,10 +132,17 @@ public final class PacedSource: BatchSource, @unchecked Sendable {
 
     public func claimMorsel() throws -> Morsel? {
         let claimed: (Int, UInt64)? = try monitor.locked {
-            while queueHead == queue.count && !innerDone { try fill() }
+            if !readerStarted {
+                readerStarted = true
+                startReader()
+            }
+            while queueHead == queue.count && !innerDone && readerError == nil { monitor.wait() }
+            if let readerError { throw readerError }
             guard queueHead < queue.count else { return nil }
             let chunk = queue[queueHead]
             queueHead += 1
+            queuedRows -= chunk.batch.count
+            monitor.broadcast()
             if queueHead > 1024 {
                 queue.removeFirst(queueHead)
                 queueHead = 0
@@ -195,16 +210,53 @@ public final class PacedSource: BatchSource, @unchecked Sendable {
         while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
     }
 
-    /// Reads the next inner morsel (in order) and cuts it into chunks of rows due together.
-    private func fill() throws {
-        guard let m = try inner.claimMorsel() else {
-            innerDone = true
-            return
+    /// Reads the inner source in order on a thread of its own, `readAhead` rows ahead
+    /// of the consumer.
+    private func startReader() {
+        let box = Unmanaged.passRetained(self)
+        var tid = pthread_t()
+        let rc = pthread_create(&tid, nil, { raw in
+            let me = Unmanaged<PacedSource>.fromOpaque(raw!).takeRetainedValue()
+            me.readLoop()
+            return nil
+        }, box.toOpaque())
+        if rc == 0 {
+            pthread_detach(tid)
+        } else {
+            box.release()
+            readerError = SpateError(.runtime, "cannot start the replay reader thread (error \(rc))")
         }
-        var batches: [Batch] = []
-        try inner.read(m) { batches.append($0.compacted()) }
-        inner.finished(m)
-        for b in batches where b.count > 0 { cut(b) }
+    }
+
+    private func readLoop() {
+        while true {
+            let proceed: Bool = monitor.locked {
+                while queuedRows >= readAhead && !stopping { monitor.wait() }
+                return !stopping
+            }
+            guard proceed else { return }
+            do {
+                guard let m = try inner.claimMorsel() else {
+                    monitor.locked { innerDone = true; monitor.broadcast() }
+                    return
+                }
+                var batches: [Batch] = []
+                try inner.read(m) { batches.append($0.compacted()) }
+                inner.finished(m)
+                monitor.locked {
+                    for b in batches where b.count > 0 { cut(b) }
+                    monitor.broadcast()
+                }
+            } catch {
+                monitor.locked { readerError = error; monitor.broadcast() }
+                return
+            }
+        }
+    }
+
+    /// Stops the reader thread (the consumer is done early).
+    public func stop() {
+        monitor.locked { stopping = true; monitor.broadcast() }
     }
 
     private func cut(_ b: Batch) {
@@ -225,6 +277,7 @@ public final class PacedSource: BatchSource, @unchecked Sendable {
             }
         }
         lastDue = max(lastDue, due.last ?? 0)
+        queuedRows += n
         let columns = outputColumns.map { b.columns[$0] }
         let schema = outputSchema
         if case .max = speed {

@@ -92,6 +92,7 @@ public enum Replay {
         let all = Array(0..<provider.schema.count)
         let source = try provider.open(projection: all, options: ExecutionOptions(workers: 1, batchCapacity: batchCapacity))
         let paced = PacedSource(inner: source, timeColumn: column, outputColumns: all, speed: speed)
+        defer { paced.stop() }
         try writer.begin(paced.outputSchema)
         do {
             while let m = try paced.claimMorsel() {
