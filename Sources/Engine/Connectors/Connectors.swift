@@ -10,6 +10,7 @@ public enum Connectors {
     /// Connectors by their `'connector'` name.
     static let connectors: [String: Factory] = [
         "filesystem": { try fileSystem($0) },
+        "nexmark": { try NexmarkTableProvider.make($0) },
         "replay": { try ReplayTableProvider.make($0) },
     ]
 
