@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// `spate gen nexmark`, run as a user runs it.
+@Suite struct NexmarkCLITests {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The `spate` binary next to the test bundle (swift build --build-tests builds it).
+    static var binary: URL? {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("spate")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    func spate(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        guard let bin = Self.binary else {
+            Issue.record("the spate executable was not found next to the tests; build with `swift build --build-tests`")
+            return (-1, "", "")
+        }
+        let p = Process()
+        p.executableURL = bin
+        p.arguments = args
+        p.currentDirectoryURL = Self.repoRoot
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func genWritesTheSameFileForAnyWorkers() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-gen-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let one = dir.appendingPathComponent("one.csv").path, two = dir.appendingPathComponent("two.csv").path
+        let a = try spate(["gen", "nexmark", "--events", "5000", "--table", "bid", "-o", one, "--workers", "1"])
+        #expect(a.status == 0, "\(a.stderr)")
+        let b = try spate(["gen", "nexmark", "--events", "5000", "--table", "bid", "-o", two, "--workers", "2"])
+        #expect(b.status == 0, "\(b.stderr)")
+        let textA = try String(contentsOfFile: one, encoding: .utf8), textB = try String(contentsOfFile: two, encoding: .utf8)
+        #expect(textA == textB)
+        let lines = textA.split(separator: "\n")
+        #expect(lines.first == "auction,bidder,price,channel,url,dateTime,extra")
+        // Events 2..5001: 100 blocks of 46 bids.
+        #expect(lines.count == 1 + 4600)
+        // Standard output and a seed.
+        let c = try spate(["gen", "nexmark", "--events", "100", "--seed", "9", "--rate", "1000", "--table", "person"])
+        #expect(c.status == 0)
+        #expect(c.stdout.split(separator: "\n").count == 1 + 2)
+        #expect(c.stdout.hasPrefix("id,name,emailAddress,creditCard,city,state,dateTime,extra\n1001,"))
+    }
+
+    @Test func genReportsBadOptions() throws {
+        let r = try spate(["gen", "nexmark", "--events", "10", "--option", "bid.proportion=-3"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("'bid.proportion' must be zero or more, not -3"), "\(r.stderr)")
+        let t = try spate(["gen", "nexmark", "--events", "10", "--table", "bids"])
+        #expect(t.status == 64)
+        #expect(t.stderr.contains("'nexmark.table' must be one of"), "\(t.stderr)")
+        let f = try spate(["gen", "nexmark", "--events", "10", "--format", "xml"])
+        #expect(f.status == 64)
+        #expect(f.stderr.contains("unknown output format 'xml'"), "\(f.stderr)")
+        let g = try spate(["gen", "tpch", "--events", "10"])
+        #expect(g.status == 64)
+    }
+}
