@@ -23,4 +23,10 @@
 #if __has_include("ck_group.h")
 #include "ck_group.h"
 #endif
+#if __has_include("ck_checksum.h")
+#include "ck_checksum.h"
+#endif
+#if __has_include("ck_capture.h")
+#include "ck_capture.h"
+#endif
 #endif

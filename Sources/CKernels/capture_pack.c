@@ -1,0 +1,250 @@
+// Bit packing for capture files. See ck_capture.h for the stream layout.
+//
+// Unpacking is the hot path of reading a capture file: one specialised loop per bit
+// width (the width a compile-time constant, so shifts and masks are constants and
+// the straddling-word test disappears for widths up to 57), reading one unaligned
+// 64-bit word per value.
+#include "ck_capture.h"
+
+#include <string.h>
+
+static inline uint64_t load64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline void store64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+size_t ck_bitpack_bytes(size_t n, unsigned w) { return ((n * (size_t)w + 63) / 64) * 8 + 8; }
+
+unsigned ck_bit_width(uint64_t x) { return x == 0 ? 0 : 64 - (unsigned)__builtin_clzll(x); }
+
+static inline uint64_t zigzag(int64_t d) { return ((uint64_t)d << 1) ^ (uint64_t)(d >> 63); }
+static inline int64_t unzigzag(uint64_t u) { return (int64_t)((u >> 1) ^ (0 - (u & 1))); }
+
+static inline int valid_bit(const uint64_t *v, size_t r) { return (int)((v[r >> 6] >> (r & 63)) & 1); }
+
+size_t ck_capture_stats_i64(const int64_t *v, const uint64_t *validity, size_t n,
+                            int64_t *min, int64_t *max, uint64_t *delta_or) {
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    uint64_t dor = 0;
+    size_t valid = 0;
+    if (validity == NULL) {
+        for (size_t i = 0; i < n; i++) {
+            int64_t x = v[i];
+            lo = x < lo ? x : lo;
+            hi = x > hi ? x : hi;
+        }
+        for (size_t i = 1; i < n; i++) dor |= zigzag((int64_t)((uint64_t)v[i] - (uint64_t)v[i - 1]));
+        valid = n;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (!valid_bit(validity, i)) continue;
+            int64_t x = v[i];
+            lo = x < lo ? x : lo;
+            hi = x > hi ? x : hi;
+            valid++;
+        }
+    }
+    *min = lo;
+    *max = hi;
+    *delta_or = dor;
+    return valid;
+}
+
+// Appends x (< 2^w) to the bit accumulator; flushes full words to out.
+#define PACK_PUT(x)                                                  \
+    do {                                                             \
+        uint64_t x_ = (x);                                           \
+        acc |= x_ << fill;                                           \
+        if (fill + w >= 64) {                                        \
+            store64(out + pos, acc);                                 \
+            pos += 8;                                                \
+            acc = fill ? x_ >> (64 - fill) : 0;                      \
+            fill = fill + w - 64;                                    \
+        } else {                                                     \
+            fill += w;                                               \
+        }                                                            \
+    } while (0)
+
+#define PACK_END()                                                   \
+    do {                                                             \
+        if (fill > 0) {                                              \
+            store64(out + pos, acc);                                 \
+            pos += 8;                                                \
+        }                                                            \
+        size_t total_ = ck_bitpack_bytes(n, w);                      \
+        memset(out + pos, 0, total_ - pos);                          \
+    } while (0)
+
+void ck_bitpack_for_i64(const int64_t *v, const uint64_t *validity, size_t n, int64_t base,
+                        unsigned w, uint8_t *out) {
+    size_t pos = 0;
+    uint64_t acc = 0;
+    unsigned fill = 0;
+    if (w == 0) {
+        PACK_END();
+        return;
+    }
+    if (validity == NULL) {
+        for (size_t i = 0; i < n; i++) PACK_PUT((uint64_t)v[i] - (uint64_t)base);
+    } else {
+        for (size_t i = 0; i < n; i++) PACK_PUT(valid_bit(validity, i) ? (uint64_t)v[i] - (uint64_t)base : 0);
+    }
+    PACK_END();
+}
+
+void ck_bitpack_delta_i64(const int64_t *v, size_t n, unsigned w, uint8_t *out) {
+    size_t pos = 0;
+    uint64_t acc = 0;
+    unsigned fill = 0;
+    if (w == 0) {
+        PACK_END();
+        return;
+    }
+    for (size_t i = 0; i < n; i++) PACK_PUT(i == 0 ? 0 : zigzag((int64_t)((uint64_t)v[i] - (uint64_t)v[i - 1])));
+    PACK_END();
+}
+
+void ck_bitpack_bools(const uint8_t *v, size_t n, uint8_t *out) {
+    const unsigned w = 1;
+    size_t pos = 0;
+    uint64_t acc = 0;
+    unsigned fill = 0;
+    for (size_t i = 0; i < n; i++) PACK_PUT(v[i] != 0);
+    PACK_END();
+}
+
+void ck_capture_length_range(const int32_t *offsets, size_t n, int32_t *min, int32_t *max) {
+    int32_t lo = INT32_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t len = offsets[i + 1] - offsets[i];
+        lo = len < lo ? len : lo;
+        hi = len > hi ? len : hi;
+    }
+    if (n == 0) lo = 0;
+    *min = lo;
+    *max = hi;
+}
+
+void ck_bitpack_lengths(const int32_t *offsets, size_t n, int32_t base, unsigned w, uint8_t *out) {
+    size_t pos = 0;
+    uint64_t acc = 0;
+    unsigned fill = 0;
+    if (w == 0) {
+        PACK_END();
+        return;
+    }
+    for (size_t i = 0; i < n; i++) PACK_PUT((uint64_t)(uint32_t)(offsets[i + 1] - offsets[i] - base));
+    PACK_END();
+}
+
+// Value i (absolute row index) of a stream of width W.
+#define GET_BITS(in, i, W)                                                            \
+    ({                                                                                \
+        const size_t bit_ = (size_t)(i) * (W);                                        \
+        const unsigned sh_ = (unsigned)(bit_ & 7);                                    \
+        uint64_t x_ = load64((in) + (bit_ >> 3)) >> sh_;                              \
+        if ((W) > 57 && sh_ + (W) > 64) x_ |= (uint64_t)(in)[(bit_ >> 3) + 8] << (64 - sh_); \
+        (W) == 64 ? x_ : (x_ & ((1ULL << ((W) & 63)) - 1));                           \
+    })
+
+#define DEFINE_FOR(W)                                                                  \
+    static void unpack_for_##W(const uint8_t *in, size_t start, size_t n, int64_t base, \
+                               int64_t *out) {                                         \
+        for (size_t i = 0; i < n; i++) out[i] = (int64_t)((uint64_t)base + GET_BITS(in, start + i, W)); \
+    }
+
+#define W_LIST(X)                                                                       \
+    X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) X(16) \
+    X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28) X(29) X(30)   \
+    X(31) X(32) X(33) X(34) X(35) X(36) X(37) X(38) X(39) X(40) X(41) X(42) X(43) X(44)   \
+    X(45) X(46) X(47) X(48) X(49) X(50) X(51) X(52) X(53) X(54) X(55) X(56) X(57) X(58)   \
+    X(59) X(60) X(61) X(62) X(63) X(64)
+
+W_LIST(DEFINE_FOR)
+
+typedef void (*unpack_for_fn)(const uint8_t *, size_t, size_t, int64_t, int64_t *);
+#define FOR_ENTRY(W) unpack_for_##W,
+static const unpack_for_fn for_table[65] = {NULL, W_LIST(FOR_ENTRY)};
+
+void ck_bitunpack_for_i64(const uint8_t *in, size_t start, size_t n, int64_t base, unsigned w,
+                          int64_t *out) {
+    if (w == 0) {
+        for (size_t i = 0; i < n; i++) out[i] = base;
+        return;
+    }
+    if (w > 64) return;
+    for_table[w](in, start, n, base, out);
+}
+
+#define DEFINE_DELTA(W)                                                                  \
+    static int64_t unpack_delta_##W(const uint8_t *in, size_t start, size_t n, int64_t prev, \
+                                    int64_t *out) {                                        \
+        uint64_t p = (uint64_t)prev;                                                       \
+        for (size_t i = 0; i < n; i++) {                                                   \
+            p += (uint64_t)unzigzag(GET_BITS(in, start + i, W));                           \
+            out[i] = (int64_t)p;                                                           \
+        }                                                                                  \
+        return (int64_t)p;                                                                 \
+    }
+
+W_LIST(DEFINE_DELTA)
+
+typedef int64_t (*unpack_delta_fn)(const uint8_t *, size_t, size_t, int64_t, int64_t *);
+#define DELTA_ENTRY(W) unpack_delta_##W,
+static const unpack_delta_fn delta_table[65] = {NULL, W_LIST(DELTA_ENTRY)};
+
+int64_t ck_bitunpack_delta_i64(const uint8_t *in, size_t start, size_t n, int64_t prev, unsigned w,
+                               int64_t *out) {
+    if (w == 0) {
+        for (size_t i = 0; i < n; i++) out[i] = prev;
+        return prev;
+    }
+    if (w > 64) return prev;
+    return delta_table[w](in, start, n, prev, out);
+}
+
+void ck_bitunpack_bools(const uint8_t *in, size_t start, size_t n, uint8_t *out) {
+    for (size_t i = 0; i < n; i++) out[i] = (uint8_t)GET_BITS(in, start + i, 1);
+}
+
+// Value i of a stream of run-time width w (1...64).
+static inline uint64_t get_bits(const uint8_t *in, size_t i, unsigned w) {
+    const size_t bit = i * (size_t)w;
+    const unsigned sh = (unsigned)(bit & 7);
+    uint64_t x = load64(in + (bit >> 3)) >> sh;
+    if (sh + w > 64) x |= (uint64_t)in[(bit >> 3) + 8] << (64 - sh);
+    return w == 64 ? x : (x & ((1ULL << w) - 1));
+}
+
+int64_t ck_bitunpack_offsets(const uint8_t *in, size_t start, size_t n, int32_t base, unsigned w,
+                             int32_t first, int32_t *out) {
+    int64_t at = first;
+    out[0] = first;
+    if (w > 32 || base < 0) return -1;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t len = w == 0 ? 0 : get_bits(in, start + i, w);
+        at += (int64_t)base + (int64_t)len;
+        if (at > INT32_MAX) return -1;
+        out[i + 1] = (int32_t)at;
+    }
+    return at;
+}
+
+size_t ck_copy_bits(const uint64_t *src, size_t src_words, size_t src_bit, size_t n, uint64_t *dst) {
+    size_t words = (n + 63) / 64;
+    size_t set = 0;
+    const unsigned sh = (unsigned)(src_bit & 63);
+    size_t w0 = src_bit >> 6;
+    for (size_t k = 0; k < words; k++) {
+        size_t i = w0 + k;
+        uint64_t x = i < src_words ? src[i] >> sh : 0;
+        if (sh && i + 1 < src_words) x |= src[i + 1] << (64 - sh);
+        if (k == words - 1 && (n & 63)) x &= (1ULL << (n & 63)) - 1;
+        dst[k] = x;
+        set += (size_t)__builtin_popcountll(x);
+    }
+    return set;
+}
