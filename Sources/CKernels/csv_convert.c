@@ -294,6 +294,40 @@ CSV_INLINE void csv_set_null(uint64_t *validity, size_t row, size_t *nulls) {
     *nulls += 1;
 }
 
+CSV_INLINE bool csv_is_null_literal(const ck_csv_fields *f, const uint8_t *p, size_t n) {
+    return f->null_len != 0 && n == f->null_len && memcmp(p, f->null_literal, n) == 0;
+}
+
+/// Copies the inside of a quoted field into `out`, resolving `""` and escapes; returns
+/// the length. `out` has room for `n` bytes.
+static size_t csv_unescape(const ck_csv_fields *f, const uint8_t *p, size_t n, uint8_t *out) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (f->has_escape && c == f->escape && i + 1 < n) {
+            out[k++] = p[++i];
+        } else if (c == f->quote && i + 1 < n && p[i + 1] == f->quote) {
+            out[k++] = c;
+            i++;
+        } else {
+            out[k++] = c;
+        }
+    }
+    return k;
+}
+
+/// A quoted value holding escapes: parsed from its unescaped text.
+#define csv_parse_escaped(F, P, N, OUT, PARSE)                                                 \
+    ({                                                                                         \
+        uint8_t small_[64];                                                                    \
+        int rc_ = CK_PARSE_SYNTAX;                                                             \
+        if ((N) <= sizeof small_) {                                                            \
+            size_t k_ = csv_unescape((F), (P), (N), small_);                                   \
+            rc_ = PARSE(small_, k_, (OUT));                                                    \
+        }                                                                                      \
+        rc_;                                                                                   \
+    })
+
 /// Shared loop of the fixed-width converters. A quoted value is parsed without its
 /// quotes; one holding a doubled quote cannot be a number, bool or timestamp, and the
 /// parser rejects the quote byte.
@@ -317,6 +351,16 @@ CSV_INLINE void csv_set_null(uint64_t *validity, size_t row, size_t *nulls) {
                 csv_set_null(validity, row, nulls);                                           \
                 continue;                                                                     \
             }                                                                                 \
+            if (CSV_UNLIKELY(f->has_escape) && memchr(base + s, f->escape, e - s)) {          \
+                T v;                                                                          \
+                if (csv_parse_escaped(f, base + s, e - s, &v, PARSE) != CK_PARSE_OK) return r;\
+                out[row] = v;                                                                 \
+                continue;                                                                     \
+            }                                                                                 \
+        } else if (CSV_UNLIKELY(csv_is_null_literal(f, base + s, e - s))) {                   \
+            out[row] = 0;                                                                     \
+            csv_set_null(validity, row, nulls);                                               \
+            continue;                                                                         \
         }                                                                                     \
         T v;                                                                                  \
         if (CSV_UNLIKELY(PARSE(base + s, e - s, &v) != CK_PARSE_OK)) return r;               \
@@ -367,6 +411,10 @@ size_t ck_csv_convert_string(const ck_csv_fields *f, int32_t *offsets, uint8_t *
             csv_set_null(validity, row, nulls);
         } else if (CSV_UNLIKELY(base[s] == q)) {
             if (e - s < 2 || base[e - 1] != q) { *arena_used = used; return r; }
+            if (CSV_UNLIKELY(f->has_escape)) {
+                used += csv_unescape(f, base + s + 1, e - s - 2, arena + used);
+                goto stored;
+            }
             // Unescape: copy up to each quote, keep one of every pair.
             const uint8_t *p = base + s + 1, *end = base + e - 1;
             while (p < end) {
@@ -376,10 +424,13 @@ size_t ck_csv_convert_string(const ck_csv_fields *f, int32_t *offsets, uint8_t *
                 used += k;
                 p += k + (hit ? 1 : 0);
             }
+        } else if (CSV_UNLIKELY(csv_is_null_literal(f, base + s, e - s))) {
+            csv_set_null(validity, row, nulls);
         } else {
             memcpy(arena + used, base + s, e - s);
             used += e - s;
         }
+    stored:
         if (CSV_UNLIKELY(used > (size_t)INT32_MAX)) { *arena_used = before; return r; }
         offsets[row + 1] = (int32_t)used;
     }

@@ -334,6 +334,12 @@ size_t ck_csv_records(const uint8_t *buf, const uint32_t *seps, size_t nseps, si
         if (start >= limit) { why = CK_CSV_REC_LIMIT; break; }
         if (k >= nseps) { why = CK_CSV_REC_NEED_MORE; break; }
         uint32_t first = seps[k];
+        if (CSV_UNLIKELY(first & CK_CSV_SKIP)) {
+            // A comment line: not a record.
+            k += 1;
+            start = (first & CK_CSV_POS) + 1;
+            continue;
+        }
         if (first & CK_CSV_LF) {
             uint32_t lf = first & CK_CSV_POS;
             bool blank = lf == start || (lf == start + 1 && buf[start] == '\r');
@@ -371,4 +377,126 @@ out:
     *rec_start = start;
     *status = why;
     return produced;
+}
+
+// MARK: - Any dialect, one byte at a time
+
+size_t ck_csv_index_general(const uint8_t *buf, size_t len, bool at_eof, const ck_csv_dialect *d,
+                            uint32_t pos_offset, ck_csv_index_state *st, uint32_t *seps, size_t cap,
+                            size_t *nseps, bool one_record) {
+    const uint8_t delim = d->delim, quote = d->quote, escape = d->escape, comment = d->comment;
+    const bool has_escape = d->has_escape != 0, has_comment = d->has_comment != 0;
+    const bool strict = d->strict_quotes != 0, tolerant = d->tolerant != 0;
+    size_t n = *nseps;
+    size_t i = 0;
+    st->record_done = 0;
+    if (st->error != CK_CSV_OK || st->finished) return 0;
+    // The virtual LF at EOF is byte `len` when the file does not end with one.
+    const bool need_lf = at_eof && (len == 0 || buf[len - 1] != '\n');
+    const size_t total = len + (need_lf ? 1 : 0);
+    for (; i < total; i++) {
+        if (n + 2 > cap) break;
+        const uint8_t c = i < len ? buf[i] : (uint8_t)'\n';
+        const uint32_t pos = pos_offset + (uint32_t)i;
+        if (st->in_comment) {
+            if (c == '\n') {
+                seps[n++] = pos | CK_CSV_LF | CK_CSV_SKIP;
+                st->in_comment = 0;
+                st->prev_sep = 1;
+                st->line_start = 1;
+            }
+            continue;
+        }
+        if (st->in_quote) {
+            if (st->pending_escape) {
+                st->pending_escape = 0;
+            } else if (has_escape && c == escape) {
+                st->pending_escape = 1;
+            } else if (c == quote) {
+                st->in_quote = 0;
+                st->pending_close = 1;
+            }
+            continue;
+        }
+        if (st->pending_close) {
+            st->pending_close = 0;
+            if (c == quote) {  // "" inside a quoted field
+                st->in_quote = ~0ull;
+                continue;
+            }
+            if (c == '\r') {
+                st->pending_cr = 1;
+                continue;
+            }
+            if (c != delim && c != '\n') {
+                if (!tolerant) {
+                    st->error = CK_CSV_TEXT_AFTER_QUOTE;
+                    st->err_pos = (int64_t)pos - 1;
+                    break;
+                }
+                // Tolerant: the rest of the field is unquoted data.
+                continue;
+            }
+        } else if (st->pending_cr) {
+            st->pending_cr = 0;
+            if (c != '\n') {
+                if (!tolerant) {
+                    st->error = CK_CSV_TEXT_AFTER_QUOTE;
+                    st->err_pos = (int64_t)pos - 2;
+                    break;
+                }
+                if (c == delim) {
+                    seps[n++] = pos;
+                    st->prev_sep = 1;
+                }
+                continue;
+            }
+        } else if (st->prev_sep) {
+            st->prev_sep = 0;
+            if (st->line_start) {
+                st->line_start = 0;
+                if (has_comment && c == comment) {
+                    st->in_comment = 1;
+                    continue;
+                }
+            }
+            if (c == quote) {
+                st->in_quote = ~0ull;
+                st->last_open = (int64_t)pos;
+                continue;
+            }
+        }
+        // Unquoted field bytes (or the byte after a closing quote).
+        if (c == delim) {
+            seps[n++] = pos;
+            st->prev_sep = 1;
+        } else if (c == '\n') {
+            seps[n++] = pos | CK_CSV_LF;
+            st->prev_sep = 1;
+            st->line_start = 1;
+            if (one_record) {
+                i++;
+                st->record_done = 1;
+                break;
+            }
+        } else if (c == quote) {
+            if (strict) {
+                st->error = CK_CSV_STRAY_QUOTE;
+                st->err_pos = (int64_t)pos;
+                break;
+            }
+            st->stray_quotes += 1;
+        }
+    }
+    if (at_eof && i >= total && st->error == CK_CSV_OK) {
+        // Everything, the virtual LF included, was consumed.
+        st->finished = 1;
+        if (st->in_quote) {
+            st->error = CK_CSV_UNTERMINATED;
+            st->err_pos = st->last_open;
+        }
+    }
+    if (i > len) i = len;  // the virtual LF is not a byte of the input
+    *nseps = n;
+    return i;
 }

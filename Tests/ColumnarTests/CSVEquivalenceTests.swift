@@ -22,7 +22,13 @@ func csvGenerate(seed: UInt64) -> CSVGenerated {
     let fieldCount = Int.random(in: 1...5, using: &rng)
     let delimiter: UInt8 = [UInt8(ascii: ","), UInt8(ascii: ","), UInt8(ascii: ";"), 9, UInt8(ascii: "|")]
         .randomElement(using: &rng)!
-    let options = CSVOptions(delimiter: delimiter, header: Bool.random(using: &rng))
+    var options = CSVOptions(delimiter: delimiter, header: Bool.random(using: &rng))
+    // Dialect features, each in about a third of the files.
+    options.strictQuotes = Int.random(in: 0..<3, using: &rng) == 0
+    if Int.random(in: 0..<3, using: &rng) == 0 { options.escape = UInt8(ascii: "\\") }
+    if Int.random(in: 0..<3, using: &rng) == 0 { options.comment = UInt8(ascii: "#") }
+    if Int.random(in: 0..<3, using: &rng) == 0 { options.nullLiteral = "NA" }
+    let bom = Int.random(in: 0..<5, using: &rng) == 0
     let plain = Array("abcxyz0129 ._-".utf8) + [0xC3, 0xA9] /* é */
     func plainText(_ n: Int, _ rng: inout CSVSplitMix) -> [UInt8] {
         var out = [UInt8]()
@@ -32,27 +38,44 @@ func csvGenerate(seed: UInt64) -> CSVGenerated {
         }
         return out
     }
-    var out = [UInt8]()
+    var out: [UInt8] = bom ? [0xEF, 0xBB, 0xBF] : []
     let rows = seed % 10 == 0 ? Int.random(in: 200...400, using: &rng) : Int.random(in: 0...40, using: &rng)
     for _ in 0..<rows {
         if fieldCount > 1 && Int.random(in: 0..<12, using: &rng) == 0 {
             out += Bool.random(using: &rng) ? [10] : [13, 10]  // a blank line
         }
+        if options.comment != nil && Int.random(in: 0..<8, using: &rng) == 0 {
+            // A comment line, with bytes that would mean something in a record.
+            out += Array("# a \"quoted, \"\"".utf8) + plainText(Int.random(in: 0...70, using: &rng), &rng)
+            out += Bool.random(using: &rng) ? [10] : [13, 10]
+        }
         for f in 0..<fieldCount {
             if f > 0 { out.append(delimiter) }
-            switch Int.random(in: 0..<10, using: &rng) {
+            switch Int.random(in: 0..<12, using: &rng) {
             case 0:
                 // Empty (NULL); one-field records get a value so the line is not blank.
                 if fieldCount == 1 { out += plainText(1, &rng) }
             case 1...4:
                 out += plainText(Int.random(in: 1...8, using: &rng), &rng)
+            case 10:
+                // A quote inside an unquoted field: data unless quotes are strict.
+                out += plainText(Int.random(in: 1...4, using: &rng), &rng)
+                if !options.strictQuotes { out.append(UInt8(ascii: "\"")) }
+                out += plainText(Int.random(in: 0...70, using: &rng), &rng)
+            case 11:
+                if options.nullLiteral != nil { out += Array("NA".utf8) } else { out += plainText(2, &rng) }
             case 5:
                 out += plainText(Int.random(in: 60...150, using: &rng), &rng)
             default:
                 out.append(UInt8(ascii: "\""))
                 for _ in 0..<Int.random(in: 0...6, using: &rng) {
                     switch Int.random(in: 0..<7, using: &rng) {
-                    case 0: out += [UInt8(ascii: "\""), UInt8(ascii: "\"")]
+                    case 0:
+                        if options.escape != nil && Bool.random(using: &rng) {
+                            out += Bool.random(using: &rng) ? Array("\\\"".utf8) : Array("\\\\".utf8)
+                        } else {
+                            out += [UInt8(ascii: "\""), UInt8(ascii: "\"")]
+                        }
                     case 1: out.append(delimiter)
                     case 2: out.append(10)
                     case 3: out += [13, 10]
@@ -75,7 +98,7 @@ func csvGenerate(seed: UInt64) -> CSVGenerated {
 
 /// The reference parser's rows, as the reader renders VARCHAR cells.
 func csvReferenceRows(_ g: CSVGenerated, projection: [Int]) throws -> [[CSVCell]] {
-    let reference = CSVReference(delimiter: g.options.delimiter, quote: g.options.quote, header: g.options.header)
+    let reference = CSVReference(g.options)
     return try reference.parse(g.bytes, fieldCount: g.fieldCount).map { record in
         projection.map { record[$0].map { String(decoding: $0, as: UTF8.self) } }
     }
@@ -182,6 +205,46 @@ func csvForEachISA(_ body: (ck_isa) throws -> Void) rethrows {
             }
         }
         #expect(errors > 500)
+    }
+
+    /// The same corruptions read with the `skip` policy: the reader leaves out
+    /// exactly the records the reference leaves out (recovering at the same place)
+    /// and keeps every other, whatever the morsel size and thread count.
+    @Test func corruptedFilesSkipTheReferenceBadRows() throws {
+        var skipped = 0
+        for seed in UInt64(100)...400 {
+            var rng = CSVSplitMix(seed: seed)
+            var g = csvGenerate(seed: seed)
+            guard !g.bytes.isEmpty else { continue }
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                let at = Int.random(in: 0...g.bytes.count, using: &rng)
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0: g.bytes.insert(UInt8(ascii: "\""), at: at)
+                case 1: g.bytes.insert(g.options.delimiter, at: at)
+                case 2: g.bytes.insert(10, at: at)
+                default: g.bytes.remove(at: min(at, g.bytes.count - 1))
+                }
+            }
+            g.options.badRows = .skip
+            let projection = Array(0..<g.fieldCount)
+            let reference = CSVReference(g.options)
+            let (records, badLines) = try reference.parseReportingBadRows(g.bytes, fieldCount: g.fieldCount)
+            let want = records.map { r in projection.map { r[$0].map { String(decoding: $0, as: UTF8.self) } } }
+            let file = CSVFile(contents: g.bytes, path: "bad.csv")
+            let columns = projection.map { CSVColumn(fieldIndex: $0, name: "f\($0)", type: .string) }
+            for morsel in [1, 7, 4096, 8 << 20] {
+                for threads in [1, 3] {
+                    let bad = CSVBadRows(policy: .skip)
+                    let rows = try csvReadAll(
+                        file, fieldCount: g.fieldCount, columns: columns, options: g.options, batchCapacity: 3,
+                        morselSize: morsel, threads: threads, badRows: bad)
+                    #expect(rows == want, "seed \(seed) morsel \(morsel) threads \(threads)")
+                    #expect(bad.count == badLines.count, "seed \(seed) morsel \(morsel) threads \(threads)")
+                    if threads == 1 && morsel == 7 { skipped += badLines.count }
+                }
+            }
+        }
+        #expect(skipped > 200)
     }
 
     // MARK: - Kernels at every ISA against the scalar reference

@@ -7,24 +7,25 @@ import Testing
 /// Reads `text` with the given typed columns (fieldIndex, type) and `fieldCount`.
 private func read(
     _ text: String, fieldCount: Int, _ columns: [(Int, DataType)], header: Bool = false,
-    batchCapacity: Int = 4096, morselSize: Int = 8 << 20, path: String = "t.csv"
+    batchCapacity: Int = 4096, morselSize: Int = 8 << 20, path: String = "t.csv", strictQuotes: Bool = false
 ) throws -> [[CSVCell]] {
     let file = CSVFile(contents: Array(text.utf8), path: path)
     let cols = columns.map { CSVColumn(fieldIndex: $0.0, name: "c\($0.0)", type: $0.1) }
     return try csvReadAll(
-        file, fieldCount: fieldCount, columns: cols, options: CSVOptions(header: header),
+        file, fieldCount: fieldCount, columns: cols, options: CSVOptions(header: header, strictQuotes: strictQuotes),
         batchCapacity: batchCapacity, morselSize: morselSize)
 }
 
 /// The error reading `text` throws, checked against `path:line:column` and message.
 private func expectError(
-    _ text: String, fieldCount: Int, _ columns: [(Int, DataType)], header: Bool = false,
+    _ text: String, fieldCount: Int, _ columns: [(Int, DataType)], header: Bool = false, strictQuotes: Bool = false,
     at line: Int, _ column: Int, message: String, hint: String? = nil,
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     for morsel in [3, 8 << 20] {
         let error = csvError {
-            try read(text, fieldCount: fieldCount, columns, header: header, morselSize: morsel, path: "bids.csv")
+            try read(text, fieldCount: fieldCount, columns, header: header, morselSize: morsel, path: "bids.csv",
+                     strictQuotes: strictQuotes)
         }
         #expect(error?.kind == .data, sourceLocation: sourceLocation)
         #expect(error?.path == "bids.csv", sourceLocation: sourceLocation)
@@ -332,7 +333,7 @@ private func expectError(
 
     @Test func quotingErrors() {
         expectError(
-            "a,b\n1,ab\"c\n", fieldCount: 2, [(0, .string)], header: true, at: 2, 3,
+            "a,b\n1,ab\"c\n", fieldCount: 2, [(0, .string)], header: true, strictQuotes: true, at: 2, 3,
             message: "quote character inside unquoted field 2")
         expectError(
             "a,b\n1,\"ab\"c,\n", fieldCount: 2, [(1, .string)], header: true, at: 2, 3,
@@ -349,7 +350,9 @@ private func expectError(
             "a,b\n\"x\ny\nz\",1\n2,\"q\"q\n", fieldCount: 2, [(0, .string)], header: true, at: 5, 3,
             message: "unexpected text after the closing quote of field 2")
         // An error in a field nobody reads still stops the scan.
-        expectError("1,x\"y\n", fieldCount: 2, [(0, .int64)], at: 1, 3, message: "quote character inside unquoted field 2")
+        expectError(
+            "1,x\"y\n", fieldCount: 2, [(0, .int64)], strictQuotes: true, at: 1, 3,
+            message: "quote character inside unquoted field 2")
     }
 
     @Test func fileErrorsNameThePath() {

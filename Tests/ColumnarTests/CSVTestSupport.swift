@@ -13,11 +13,12 @@ typealias CSVCell = String?
 /// projected.
 func csvReadAll(
     _ file: CSVFile, fieldCount: Int, columns: [CSVColumn], options: CSVOptions = CSVOptions(),
-    batchCapacity: Int = CSVScan.defaultBatchCapacity, morselSize: Int = 8 << 20, threads: Int = 1
+    batchCapacity: Int = CSVScan.defaultBatchCapacity, morselSize: Int = 8 << 20, threads: Int = 1,
+    badRows: CSVBadRows? = nil
 ) throws -> [[CSVCell]] {
     let scan = CSVScan(
         file: file, fieldCount: fieldCount, columns: columns, options: options,
-        batchCapacity: batchCapacity, morselSize: morselSize)
+        batchCapacity: batchCapacity, morselSize: morselSize, badRows: badRows)
     let collector = CSVCollector()
     let work: @Sendable () -> Void = {
         while let morsel = scan.claimMorsel() {
@@ -125,102 +126,203 @@ struct CSVReference {
     var delimiter: UInt8 = UInt8(ascii: ",")
     var quote: UInt8 = UInt8(ascii: "\"")
     var header = true
+    var escape: UInt8? = nil
+    var comment: UInt8? = nil
+    var nullLiteral: [UInt8]? = nil
+    var strictQuotes = false
+    /// Leave bad records out (their first lines go to `badLines`) instead of failing.
+    var skipBadRows = false
 
-    /// Records of raw fields: nil = empty unquoted field (NULL), else the unescaped text.
+    init(delimiter: UInt8 = UInt8(ascii: ","), quote: UInt8 = UInt8(ascii: "\""), header: Bool = true) {
+        self.delimiter = delimiter
+        self.quote = quote
+        self.header = header
+    }
+
+    init(_ o: CSVOptions) {
+        delimiter = o.delimiter
+        quote = o.quote
+        header = o.header
+        escape = o.escape
+        comment = o.comment
+        nullLiteral = o.nullLiteral.map { Array($0.utf8) }
+        strictQuotes = o.strictQuotes
+        skipBadRows = o.badRows != .fail
+    }
+
+    /// Records of raw fields: nil = empty unquoted field or the null literal (NULL),
+    /// else the unescaped text.
     func parse(_ b: [UInt8], fieldCount: Int) throws -> [[[UInt8]?]] {
+        try parseReportingBadRows(b, fieldCount: fieldCount).records
+    }
+
+    func parseReportingBadRows(_ b: [UInt8], fieldCount: Int) throws -> (records: [[[UInt8]?]], badLines: [Int]) {
         let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
-        func failure(_ pos: Int, _ kind: String) -> Failure {
+        let bom = b.count >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF ? 3 : 0
+        func lineOf(_ pos: Int) -> (line: Int, start: Int) {
             var line = 1, lineStart = 0
             for i in 0..<pos where b[i] == lf {
                 line += 1
                 lineStart = i + 1
             }
-            let column = 1 + b[lineStart..<pos].filter { $0 & 0xC0 != 0x80 }.count
+            return (line, lineStart)
+        }
+        func failure(_ pos: Int, _ kind: String) -> Failure {
+            let (line, lineStart) = lineOf(pos)
+            let from = lineStart == 0 ? min(bom, pos) : lineStart
+            let column = 1 + b[from..<pos].filter { $0 & 0xC0 != 0x80 }.count
             return Failure(line: line, column: column, kind: kind)
         }
+        /// Where a bad record ends, read tolerantly (quotes in fields and text after a
+        /// closing quote are data).
+        func tolerantEnd(_ start: Int) -> Int {
+            var i = start
+            var atFieldStart = true
+            var inQuote = false
+            while i < b.count {
+                let c = b[i]
+                if inQuote {
+                    if let escape, c == escape { i += 2; continue }
+                    if c == quote {
+                        if i + 1 < b.count && b[i + 1] == quote { i += 2; continue }
+                        inQuote = false
+                    }
+                    i += 1
+                    continue
+                }
+                if atFieldStart && c == quote {
+                    inQuote = true
+                    atFieldStart = false
+                    i += 1
+                    continue
+                }
+                atFieldStart = c == delimiter
+                if c == lf { return i + 1 }
+                i += 1
+            }
+            return b.count
+        }
         var records: [[[UInt8]?]] = []
-        var i = 0
+        var badLines: [Int] = []
+        var i = bom
         var first = true
         while i < b.count {
             let recordStart = i
-            var fields: [[UInt8]?] = []
-            var fieldStarts: [Int] = []
-            var lineEnd = b.count
+            if let comment, b[i] == comment {
+                while i < b.count && b[i] != lf { i += 1 }
+                if i < b.count { i += 1 }
+                continue
+            }
             let isHeader = first && header
-            recordLoop: while true {
-                let fs = i
-                fieldStarts.append(fs)
-                if i < b.count && b[i] == quote {
-                    var text: [UInt8] = []
-                    i += 1
-                    while true {
-                        if i >= b.count {
-                            if fields.count >= fieldCount && !isHeader { throw failure(fieldStarts[fieldCount], "count") }
-                            throw failure(fs, "unterminated")
-                        }
-                        if b[i] == quote {
-                            if i + 1 < b.count && b[i + 1] == quote {
-                                text.append(quote)
-                                i += 2
-                                continue
-                            }
-                            i += 1
-                            break
-                        }
-                        text.append(b[i])
-                        i += 1
-                    }
-                    fields.append(text)
-                    if i == b.count { lineEnd = i; break recordLoop }
-                    if b[i] == delimiter { i += 1; continue recordLoop }
-                    if b[i] == lf { lineEnd = i; i += 1; break recordLoop }
-                    if b[i] == cr && (i + 1 == b.count || b[i + 1] == lf) {
-                        lineEnd = i
-                        i += i + 1 == b.count ? 1 : 2
-                        break recordLoop
-                    }
-                    if fields.count > fieldCount && !isHeader { throw failure(fieldStarts[fieldCount], "count") }
-                    throw failure(fs, "after-quote")
+            do {
+                let (fields, blank) = try record(
+                    b, &i, recordStart: recordStart, fieldCount: fieldCount, isHeader: isHeader, failure: failure)
+                if isHeader {
+                    first = false
+                    continue
                 }
+                first = false
+                if blank && (fieldCount > 1 || i >= b.count) {
+                    // Blank lines: skipped in multi-field tables; in one-field tables the
+                    // blank last line is not a record.
+                    continue
+                }
+                records.append(fields)
+            } catch let f as Failure {
+                guard skipBadRows else { throw f }
+                first = false
+                badLines.append(lineOf(recordStart).line)
+                i = tolerantEnd(recordStart)
+            }
+        }
+        return (records, badLines)
+    }
+
+    /// One record from `i` (advanced past its line break).
+    private func record(
+        _ b: [UInt8], _ i: inout Int, recordStart: Int, fieldCount: Int, isHeader: Bool,
+        failure: (Int, String) -> Failure
+    ) throws -> (fields: [[UInt8]?], blank: Bool) {
+        let lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        var fields: [[UInt8]?] = []
+        var fieldStarts: [Int] = []
+        var lineEnd = b.count
+        recordLoop: while true {
+            let fs = i
+            fieldStarts.append(fs)
+            if i < b.count && b[i] == quote {
                 var text: [UInt8] = []
-                while i < b.count && b[i] != delimiter && b[i] != lf {
-                    if b[i] == quote {
+                i += 1
+                while true {
+                    if i >= b.count {
                         if fields.count >= fieldCount && !isHeader { throw failure(fieldStarts[fieldCount], "count") }
-                        throw failure(fs, "stray")
+                        throw failure(fs, "unterminated")
+                    }
+                    if let escape, b[i] == escape {
+                        if i + 1 >= b.count { i += 1; continue }
+                        text.append(b[i + 1])
+                        i += 2
+                        continue
+                    }
+                    if b[i] == quote {
+                        if i + 1 < b.count && b[i + 1] == quote {
+                            text.append(quote)
+                            i += 2
+                            continue
+                        }
+                        i += 1
+                        break
                     }
                     text.append(b[i])
                     i += 1
                 }
-                if i < b.count && b[i] == delimiter {
-                    fields.append(text.isEmpty ? nil : text)
-                    i += 1
-                    continue recordLoop
+                fields.append(text)
+                if i == b.count { lineEnd = i; break recordLoop }
+                if b[i] == delimiter { i += 1; continue recordLoop }
+                if b[i] == lf { lineEnd = i; i += 1; break recordLoop }
+                if b[i] == cr && (i + 1 == b.count || b[i + 1] == lf) {
+                    lineEnd = i
+                    i += i + 1 == b.count ? 1 : 2
+                    break recordLoop
                 }
-                if text.last == cr { text.removeLast() }
-                fields.append(text.isEmpty ? nil : text)
-                lineEnd = i
-                if i < b.count { i += 1 }
-                break recordLoop
+                if fields.count > fieldCount && !isHeader { throw failure(fieldStarts[fieldCount], "count") }
+                throw failure(fs, "after-quote")
             }
-            let blank = fields.count == 1 && fields[0] == nil
-            if isHeader {
-                first = false
-                continue
+            var text: [UInt8] = []
+            while i < b.count && b[i] != delimiter && b[i] != lf {
+                if b[i] == quote && strictQuotes {
+                    if fields.count >= fieldCount && !isHeader { throw failure(fieldStarts[fieldCount], "count") }
+                    throw failure(fs, "stray")
+                }
+                text.append(b[i])
+                i += 1
             }
-            first = false
-            if blank && (fieldCount > 1 || i >= b.count) {
-                // Blank lines: skipped in multi-field tables; in one-field tables the
-                // blank last line is not a record.
-                continue
+            if i < b.count && b[i] == delimiter {
+                fields.append(unquoted(text))
+                i += 1
+                continue recordLoop
             }
-            if fields.count != fieldCount {
-                let pos = fields.count > fieldCount
-                    ? fieldStarts[fieldCount] : csvLastFieldEnd(b, recordStart, lineEnd, cr)
-                throw failure(pos, "count")
-            }
-            records.append(fields)
+            if text.last == cr { text.removeLast() }
+            fields.append(unquoted(text))
+            lineEnd = i
+            if i < b.count { i += 1 }
+            break recordLoop
         }
-        return records
+        // Blank: nothing, or a lone CR, before the line break.
+        let blank = fields.count == 1 && b[recordStart..<lineEnd].allSatisfy { $0 == cr } && lineEnd - recordStart <= 1
+        if isHeader || blank { return (fields, blank) }
+        if fields.count != fieldCount {
+            let pos = fields.count > fieldCount
+                ? fieldStarts[fieldCount] : csvLastFieldEnd(b, recordStart, lineEnd, cr)
+            throw failure(pos, "count")
+        }
+        return (fields, false)
+    }
+
+    private func unquoted(_ text: [UInt8]) -> [UInt8]? {
+        if text.isEmpty { return nil }
+        if let nullLiteral, text == nullLiteral { return nil }
+        return text
     }
 }
 

@@ -35,8 +35,11 @@ extern "C" {
 
 /// Flag bit of a separator that is a line feed (the end of a record).
 #define CK_CSV_LF 0x80000000u
-/// Mask of the position bits of a separator.
-#define CK_CSV_POS 0x7FFFFFFFu
+/// Flag bit (with CK_CSV_LF) of the line feed that ends a comment line: the line is
+/// not a record. Only `ck_csv_index_general` produces it.
+#define CK_CSV_SKIP 0x40000000u
+/// Mask of the position bits of a separator (positions stay below 2^30).
+#define CK_CSV_POS 0x3FFFFFFFu
 
 // MARK: - Structural scan
 
@@ -72,9 +75,20 @@ typedef struct ck_csv_index_state {
     int32_t error;
     /// 1 once a call with `at_eof` has consumed everything (virtual LF included).
     int32_t finished;
+    // The fields below are only used by `ck_csv_index_general`.
+    /// 1 at the start of a line (set it with `prev_sep` to start at a record).
+    uint8_t line_start;
+    /// 1 inside a comment line.
+    uint8_t in_comment;
+    /// 1 right after the escape byte inside quotes.
+    uint8_t pending_escape;
+    /// Set when a `one_record` scan stopped after the record's line feed.
+    uint8_t record_done;
+    /// Quotes inside unquoted fields accepted as data so far (lenient dialects).
+    uint32_t stray_quotes;
 } ck_csv_index_state;
 
-_Static_assert(sizeof(ck_csv_index_state) == 56, "ck_csv_index_state layout is pinned");
+_Static_assert(sizeof(ck_csv_index_state) == 64, "ck_csv_index_state layout is pinned");
 
 /// Scans `buf[0..<len)`, appending the positions (`pos_offset` + index) of
 /// separators outside quotes to `seps[*nseps...]` with `CK_CSV_LF` on line feeds.
@@ -91,6 +105,35 @@ _Static_assert(sizeof(ck_csv_index_state) == 56, "ck_csv_index_state layout is p
 size_t ck_csv_index(const uint8_t *buf, size_t len, bool at_eof, uint8_t delim,
                     uint8_t quote, uint32_t pos_offset, ck_csv_index_state *st,
                     uint32_t *seps, size_t cap, size_t *nseps);
+
+/// A CSV dialect for the byte-at-a-time scanner.
+typedef struct ck_csv_dialect {
+    uint8_t delim;
+    uint8_t quote;
+    /// Inside a quoted field, makes the next byte literal (when `has_escape`).
+    uint8_t escape;
+    /// A line whose first byte is this is a comment (when `has_comment`).
+    uint8_t comment;
+    uint8_t has_escape;
+    uint8_t has_comment;
+    /// 1: a quote inside an unquoted field is an error (CK_CSV_STRAY_QUOTE);
+    /// 0: it is data (as in Python's csv module and xsv).
+    uint8_t strict_quotes;
+    /// 1: text after a closing quote is data too (used to find where a bad record
+    /// ends); 0: it is an error (CK_CSV_TEXT_AFTER_QUOTE).
+    uint8_t tolerant;
+} ck_csv_dialect;
+
+/// The same contract as `ck_csv_index` for any dialect (escapes, comment lines,
+/// stray quotes as data), one byte at a time: consumes bytes while at least 2 free
+/// entries remain in `seps`. A comment line gives one separator, its line feed, with
+/// `CK_CSV_LF | CK_CSV_SKIP`. With `one_record`, it stops right after the first line
+/// feed that ends a record (setting `st->record_done`), so the caller can go back to
+/// the SIMD scan. Before the first call set `prev_sep = 1` and `line_start = 1`.
+size_t ck_csv_index_general(const uint8_t *buf, size_t len, bool at_eof,
+                            const ck_csv_dialect *d, uint32_t pos_offset,
+                            ck_csv_index_state *st, uint32_t *seps, size_t cap,
+                            size_t *nseps, bool one_record);
 
 /// The index in `buf[0..<len)` just past the first LF outside quotes, given whether
 /// `buf[0]` is inside quotes (`in_quote` 0 or 1; every quote toggles). Returns
@@ -147,10 +190,16 @@ typedef struct ck_csv_fields {
     /// Non-zero when `field` is the record's last (its CR before the LF is stripped).
     uint32_t is_last;
     uint8_t quote;
-    uint8_t reserved[7];
+    /// Inside quotes, the byte that makes the next one literal (when `has_escape`).
+    uint8_t escape;
+    uint8_t has_escape;
+    uint8_t reserved[5];
+    /// An unquoted field equal to these `null_len` bytes is NULL (`null_len` 0: none).
+    const uint8_t *_Nullable null_literal;
+    size_t null_len;
 } ck_csv_fields;
 
-_Static_assert(sizeof(ck_csv_fields) == 56, "ck_csv_fields layout is pinned");
+_Static_assert(sizeof(ck_csv_fields) == 72, "ck_csv_fields layout is pinned");
 
 /// Byte span `[*start, *end)` of field `f->field` of record `r` (quotes included).
 void ck_csv_field_span(const ck_csv_fields *f, size_t r, uint32_t *start, uint32_t *end);
@@ -159,7 +208,9 @@ void ck_csv_field_span(const ck_csv_fields *f, size_t r, uint32_t *start, uint32
 /// (values indexed by row). An empty unquoted field is NULL: its bit in `validity`
 /// (LSB-first words, caller-initialised to all ones, room for row0 + n rows) is
 /// cleared, its value zeroed and `*nulls` incremented. A quoted field is unquoted
-/// first (`""` is NULL except for strings). Returns `f->n` on success, otherwise the
+/// first (`""` is NULL except for strings). An unquoted field equal to the null
+/// literal is NULL too. With `has_escape`, the escape byte inside a quoted field
+/// keeps the next byte as is. Returns `f->n` on success, otherwise the
 /// index of the first record whose field is not a valid value (rows before it are
 /// written).
 size_t ck_csv_convert_i64(const ck_csv_fields *f, int64_t *out, uint64_t *validity,
