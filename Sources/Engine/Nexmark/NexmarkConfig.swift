@@ -65,10 +65,13 @@ public struct NexmarkConfig: Sendable, Hashable {
 
     /// The number of events this configuration generates (Flink's cap when `events.num` is 0).
     public var maxEvents: Int64 {
-        if eventsNum > 0 { return eventsNum }
+        if eventsNum > 0 { return min(eventsNum, Self.eventLimit) }
         let largest = max(avgPersonByteSize, avgAuctionByteSize, avgBidByteSize)
-        return Int64.max / (totalProportion * max(largest, 1))
+        return min(Int64.max / (totalProportion * max(largest, 1)), Self.eventLimit)
     }
+
+    /// At most 2^62 events, so that event ids and numbers never overflow.
+    public static let eventLimit: Int64 = 1 << 62
 
     /// Option keys of the `nexmark` connector.
     public static let optionKeys: Set<String> = [

@@ -36,7 +36,7 @@ import Darwin
 ///   `channel-0` ... `channel-9999`, each with a fixed URL (90% of them carrying
 ///   `&channel_id=` and the bit-reversed channel number, as in Flink);
 /// - `extra`: padding towards the average event size (`bid.avg-size` etc., ±20%),
-///   a substring of a fixed random 1 MiB pool, as Flink does since 2024.
+///   a substring of a fixed random pool (64 KiB of a-z), as Flink does (1 MiB) since 2024.
 public final class NexmarkGenerator: @unchecked Sendable {
     public let config: NexmarkConfig
 
@@ -48,6 +48,7 @@ public final class NexmarkGenerator: @unchecked Sendable {
     // MARK: - Set-up
 
     let total: Int64
+    let inverseTotal: Double
     let personP: Int64
     let personAuctionP: Int64
     let delayUs: Double
@@ -59,11 +60,14 @@ public final class NexmarkGenerator: @unchecked Sendable {
     let channelURLs: StringTable
     /// The random text that `extra` fields are cut from.
     let extraPool: UnsafeMutablePointer<UInt8>
-    static let extraPoolSize = 1 << 20
+    /// 64 KiB stays in the L2 cache (a 1 MiB pool, as Flink's, made the random offsets
+    /// miss it and `extra` twice as slow); larger when an average size needs more.
+    let extraPoolSize: Int
 
     public init(_ config: NexmarkConfig) {
         self.config = config
         total = config.totalProportion
+        inverseTotal = 1.0 / Double(config.totalProportion)
         personP = config.personProportion
         personAuctionP = config.personProportion + config.auctionProportion
         delayUs = config.interEventDelayUs
@@ -91,12 +95,15 @@ public final class NexmarkGenerator: @unchecked Sendable {
         }
         channelNames = StringTable(names)
         channelURLs = StringTable(urls)
-        extraPool = .allocate(capacity: Self.extraPoolSize)
+        let longest = max(config.avgPersonByteSize, config.avgAuctionByteSize, config.avgBidByteSize)
+        extraPoolSize = max(1 << 16, 2 * Self.maxExtra(longest))
+        extraPool = .allocate(capacity: extraPoolSize + nexmarkCopySlack)
+        extraPool.initialize(repeating: 0, count: extraPoolSize + nexmarkCopySlack)
         var pool = NexmarkStream(seed: keys[Field.extraPool.rawValue])
         var i = 0
-        while i < Self.extraPoolSize {
+        while i < extraPoolSize {
             let r = pool.next()
-            for j in 0..<8 where i + j < Self.extraPoolSize {
+            for j in 0..<8 where i + j < extraPoolSize {
                 extraPool[i + j] = 97 &+ UInt8(truncatingIfNeeded: (((r >> (8 * UInt64(j))) & 0xFF) * 26) >> 8)
             }
             i += 8
@@ -156,19 +163,30 @@ public final class NexmarkGenerator: @unchecked Sendable {
     /// The event number of an event id (Flink's `num`, which times the event).
     @inline(__always) func number(_ eid: Int64) -> Int64 { eid - NexmarkConfig.firstEventId }
 
+    /// `(eid / total, eid % total)` for ids ≥ 0 without a 64-bit division (tens of
+    /// cycles, and every id field needs one): a double-precision estimate, corrected.
+    @inline(__always) func blockAndOffset(_ eid: Int64) -> (Int64, Int64) {
+        var q = Int64(Double(eid) * inverseTotal)
+        var r = eid &- q &* total
+        while r < 0 { q -= 1; r += total }
+        while r >= total { q += 1; r -= total }
+        return (q, r)
+    }
+
     @inline(__always) public func kind(_ eid: Int64) -> Kind {
-        let r = eid % total
+        let r = blockAndOffset(eid).1
         return r < personP ? .person : (r < personAuctionP ? .auction : .bid)
     }
 
     /// Base-0 id of the last person created up to `eid`.
     @inline(__always) public func lastPerson(_ eid: Int64) -> Int64 {
-        (eid / total) * personP + min(eid % total, personP - 1)
+        let (e, o) = blockAndOffset(eid)
+        return e * personP + min(o, personP - 1)
     }
 
     /// Base-0 id of the last auction created up to `eid`.
     @inline(__always) public func lastAuction(_ eid: Int64) -> Int64 {
-        let e = eid / total, o = eid % total
+        let (e, o) = blockAndOffset(eid)
         let a = config.auctionProportion
         if o < personP { return (e - 1) * a + (a - 1) }
         if o >= personAuctionP { return e * a + (a - 1) }
@@ -183,18 +201,17 @@ public final class NexmarkGenerator: @unchecked Sendable {
     /// Event time of event id `eid`.
     @inline(__always) public func dateTime(_ eid: Int64) -> Int64 { timestamp(number: number(eid)) }
 
-    /// Flink's `nextBase0PersonId`: one of the last `numActivePeople` persons, or up to
-    /// 10 not created yet.
-    @inline(__always) func randomPerson(_ eid: Int64, _ h: UInt64) -> Int64 {
-        let n = lastPerson(eid) + 1
+    /// Flink's `nextBase0PersonId` given `lastPerson`: one of the last `numActivePeople`
+    /// persons, or up to 10 not created yet.
+    @inline(__always) func randomPerson(_ lastPerson: Int64, _ h: UInt64) -> Int64 {
+        let n = lastPerson + 1
         let active = min(n, NexmarkConfig.numActivePeople)
         return n - active + Int64(nexmarkUniform(h, UInt64(active + NexmarkConfig.personIdLead)))
     }
 
-    /// Flink's `nextBase0AuctionId`: one of the last `numInFlightAuctions` auctions, or up
-    /// to 10 not created yet.
-    @inline(__always) func randomAuction(_ eid: Int64, _ h: UInt64) -> Int64 {
-        let last = lastAuction(eid)
+    /// Flink's `nextBase0AuctionId` given `lastAuction`: one of the last
+    /// `numInFlightAuctions` auctions, or up to 10 not created yet.
+    @inline(__always) func randomAuction(_ last: Int64, _ h: UInt64) -> Int64 {
         let lo = max(last - NexmarkConfig.numInFlightAuctions, 0)
         return lo + Int64(nexmarkUniform(h, UInt64(last - lo + 1 + NexmarkConfig.auctionIdLead)))
     }
@@ -280,9 +297,10 @@ public final class NexmarkGenerator: @unchecked Sendable {
     /// else a random active person.
     @inline(__always) public func auctionSeller(_ eid: Int64) -> Int64 {
         let h = draw(eid, .auctionSeller)
+        let last = lastPerson(eid)
         let base0 = nexmarkUniform(h, UInt64(config.hotSellersRatio)) > 0
-            ? (lastPerson(eid) / NexmarkConfig.hotBatch) * NexmarkConfig.hotBatch
-            : randomPerson(eid, nexmarkMix(h))
+            ? (last / NexmarkConfig.hotBatch) * NexmarkConfig.hotBatch
+            : randomPerson(last, nexmarkMix(h))
         return NexmarkConfig.firstPersonId + base0
     }
 
@@ -329,18 +347,20 @@ public final class NexmarkGenerator: @unchecked Sendable {
     /// one of the last 100 auctions (or up to 10 ahead).
     @inline(__always) public func bidAuction(_ eid: Int64) -> Int64 {
         let h = draw(eid, .bidAuction)
+        let last = lastAuction(eid)
         let base0 = nexmarkUniform(h, UInt64(config.hotAuctionRatio)) > 0
-            ? (lastAuction(eid) / NexmarkConfig.hotBatch) * NexmarkConfig.hotBatch
-            : randomAuction(eid, nexmarkMix(h))
+            ? (last / NexmarkConfig.hotBatch) * NexmarkConfig.hotBatch
+            : randomAuction(last, nexmarkMix(h))
         return NexmarkConfig.firstAuctionId + base0
     }
 
     /// The hot bidder (hot seller + 1) with probability 1 - 1/ratio, else a random active person.
     @inline(__always) public func bidBidder(_ eid: Int64) -> Int64 {
         let h = draw(eid, .bidBidder)
+        let last = lastPerson(eid)
         let base0 = nexmarkUniform(h, UInt64(config.hotBiddersRatio)) > 0
-            ? (lastPerson(eid) / NexmarkConfig.hotBatch) * NexmarkConfig.hotBatch + 1
-            : randomPerson(eid, nexmarkMix(h))
+            ? (last / NexmarkConfig.hotBatch) * NexmarkConfig.hotBatch + 1
+            : randomPerson(last, nexmarkMix(h))
         return NexmarkConfig.firstPersonId + base0 + (config.flinkBidderOffset ? NexmarkConfig.firstPersonId : 0)
     }
 
@@ -371,8 +391,8 @@ public final class NexmarkGenerator: @unchecked Sendable {
         let d = average - cur
         let delta = Int64((0.2 * Double(d) + 0.5).rounded(.down))
         let len = Int(d - delta + (delta == 0 ? 0 : Int64(nexmarkUniform(h, UInt64(2 * delta)))))
-        let offset = Int(nexmarkUniform(nexmarkMix(h), UInt64(Self.extraPoolSize - len)))
-        p.update(from: extraPool + offset, count: len)
+        let offset = Int(nexmarkUniform(nexmarkMix(h), UInt64(extraPoolSize - len)))
+        nexmarkCopy(p, extraPool + offset, len)
         return len
     }
 
@@ -434,6 +454,22 @@ func nexmarkExp(_ x: Double) -> Double {
     #endif
 }
 
+/// Bytes that `nexmarkCopy` may read and write past the end of a string.
+let nexmarkCopySlack = 16
+
+/// Copies `n` short bytes in 16-byte steps (a call to memcpy costs more than the copy
+/// for strings of tens of bytes). May read and write up to 15 bytes past `n`: sources
+/// carry `nexmarkCopySlack` bytes of padding, destinations that much spare room.
+@inline(__always)
+func nexmarkCopy(_ dst: UnsafeMutablePointer<UInt8>, _ src: UnsafePointer<UInt8>, _ n: Int) {
+    let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+    var i = 0
+    while i < n {
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self), toByteOffset: i, as: SIMD16<UInt8>.self)
+        i += 16
+    }
+}
+
 /// A SplitMix64 stream, for fields that need several draws (strings).
 struct NexmarkStream {
     var state: UInt64
@@ -459,7 +495,8 @@ final class StringTable: @unchecked Sendable {
     init(_ items: [[UInt8]]) {
         count = items.count
         let total = items.reduce(0) { $0 + $1.count }
-        bytes = .allocate(capacity: max(total, 1))
+        bytes = .allocate(capacity: total + nexmarkCopySlack)
+        bytes.initialize(repeating: 0, count: total + nexmarkCopySlack)
         offsets = .allocate(capacity: items.count + 1)
         var pos = 0
         offsets[0] = 0
@@ -480,7 +517,7 @@ final class StringTable: @unchecked Sendable {
 
     @inline(__always) func copy(_ i: Int, to p: UnsafeMutablePointer<UInt8>) -> Int {
         let start = Int(offsets[i]), n = Int(offsets[i + 1]) - start
-        p.update(from: bytes + start, count: n)
+        nexmarkCopy(p, bytes + start, n)
         return n
     }
 

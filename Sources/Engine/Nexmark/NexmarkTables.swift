@@ -298,7 +298,7 @@ struct NexmarkBatchBuilder: Sendable {
             rowsOfKind = n
         }
         // Room for every row at its longest: no bounds checks in the loop.
-        col.reserveArena(rowsOfKind * maxLen)
+        col.reserveArena(rowsOfKind * maxLen + nexmarkCopySlack)
         let base = col.bytes
         let offsets = col.offsets
         var pos = 0
