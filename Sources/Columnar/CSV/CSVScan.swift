@@ -102,7 +102,6 @@ public final class CSVScan: @unchecked Sendable {
         morselCount = file.size == 0 ? 1 : (file.size + morselSize - 1) / morselSize
         outputSchema = Schema(columns.map { Field($0.name, $0.type) })
         exactStart = [Int](repeating: -1, count: morselCount)
-        exactStart[0] = file.dataStart
         nextStart = [Int](repeating: -1, count: morselCount)
         succeeded = [Bool](repeating: false, count: morselCount)
         lineFeeds = [Int](repeating: -1, count: morselCount)
@@ -122,6 +121,19 @@ public final class CSVScan: @unchecked Sendable {
     }
 
     deinit { nullLiteralBytes?.deallocate() }
+
+    /// Where the first record after the header starts (after any comment lines before
+    /// it); the start of the text without a header. The header belongs to morsel 0
+    /// wherever it ends, so every other morsel starts at or after this.
+    private lazy var headerEnd: Int = {
+        var pos = file.dataStart
+        guard skipsHeader, let bytes = file.bytes else { return pos }
+        while pos < file.size, let c = options.comment, bytes[pos] == c {
+            while pos < file.size && bytes[pos] != 10 { pos += 1 }
+            pos = min(pos + 1, file.size)
+        }
+        return pos < file.size ? skipRecord(from: pos) : file.size
+    }()
 
     /// Thread-safe: claims the next morsel (in file order), nil when none are left.
     public func claimMorsel() -> CSVMorsel? {
@@ -191,9 +203,10 @@ public final class CSVScan: @unchecked Sendable {
             }
             // The nearest morsel at or before k whose first record start is known.
             while j > 0 && exactStart[j] < 0 && nextStart[j - 1] < 0 { j -= 1 }
-            s = exactStart[j] >= 0 ? exactStart[j] : nextStart[j - 1]
+            if j > 0 { s = exactStart[j] >= 0 ? exactStart[j] : nextStart[j - 1] }
         }
         if done { return s }
+        if j == 0 { s = lock.withLock { headerEnd } }
         while j < k {
             let target = morselStart(j + 1)
             var next = s
@@ -204,8 +217,7 @@ public final class CSVScan: @unchecked Sendable {
                     // Recovery as the parse does it, nothing recorded (the owner records).
                     let log = badRows.map { _ in CSVBadRowLog(keep: false, known: nil) }
                     next = try parseRecords(
-                        ctx, from: s, limit: target, skipHeader: j == 0 && skipsHeader, columns: [], log: log,
-                        emit: { _ in })
+                        ctx, from: s, limit: target, skipHeader: false, columns: [], log: log, emit: { _ in })
                 }
             }
             j += 1
