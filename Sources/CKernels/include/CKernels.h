@@ -23,6 +23,12 @@
 #if __has_include("ck_group.h")
 #include "ck_group.h"
 #endif
+#if __has_include("ck_json.h")
+#include "ck_json.h"
+#endif
+#if __has_include("ck_binary.h")
+#include "ck_binary.h"
+#endif
 #if __has_include("ck_checksum.h")
 #include "ck_checksum.h"
 #endif

@@ -17,11 +17,14 @@ public enum Connectors {
     /// File formats by their `'format'` name.
     static let formats: [String: Factory] = [
         "csv": { try CSVTableProvider.make($0) },
+        "json": { try JSONTableProvider.make($0) },
+        "binary": { try BinaryTableProvider.make($0) },
     ]
 
     /// Extensions that imply a format when `'format'` is not given.
     static let extensions: [String: String] = [
         "csv": "csv", "tsv": "csv", "txt": "csv",
+        "jsonl": "json", "ndjson": "json", "json": "json",
     ]
 
     public static func make(_ context: ConnectorContext) throws -> TableProvider {

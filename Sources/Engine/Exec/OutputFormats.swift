@@ -13,19 +13,23 @@ public enum OutputFormats {
         "csv": { try CSVResultWriter(path: $0) },
         "tsv": { try CSVResultWriter(path: $0, delimiter: 9) },
         "blackhole": { _ in BlackholeWriter() },
+        "jsonl": { try JSONLinesResultWriter(path: $0) },
+        "json": { try JSONLinesResultWriter(path: $0) },
+        "table": { try TableResultWriter(path: $0) },
     ]
 
     /// Extensions that imply a format when none is named.
     static let extensions: [String: String] = [
         "csv": "csv", "tsv": "tsv",
+        "jsonl": "jsonl", "ndjson": "jsonl", "json": "jsonl",
     ]
 
     public static var names: [String] { writers.keys.sorted() }
 
     /// The format for `path` (nil or "-": standard output) when the user named none: by
-    /// extension, else CSV.
-    public static func defaultFormat(for path: String?) -> String {
-        guard let path, path != "-" else { return "csv" }
+    /// extension, else CSV; an aligned table when standard output is a terminal.
+    public static func defaultFormat(for path: String?, stdoutIsTerminal: Bool = isatty(1) != 0) -> String {
+        guard let path, path != "-" else { return stdoutIsTerminal ? "table" : "csv" }
         let name = path.split(separator: "/").last.map(String.init) ?? path
         guard let dot = name.lastIndex(of: ".") else { return "csv" }
         return extensions[name[name.index(after: dot)...].lowercased()] ?? "csv"

@@ -1,0 +1,264 @@
+import CKernels
+import Columnar
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A result destination: standard output, or a file written under a temporary name
+/// in the same directory, fsynced and renamed over the target by `finish`, so a
+/// failed or interrupted run never leaves a half-written file (nor clobbers the
+/// previous one). Output is buffered; a closed stdout pipe stops writing quietly.
+final class BufferedResultFile {
+    private var fd: Int32
+    let path: String?
+    private let temporaryPath: String?
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private var capacity: Int
+    private var closed = false
+    /// Set when stdout's reader went away (`spate ... | head`): the rest is discarded.
+    private(set) var pipeClosed = false
+
+    /// `path` nil or "-" writes to standard output.
+    init(path: String?) throws {
+        capacity = 1 << 20
+        base = .allocate(capacity: capacity)
+        guard let path, path != "-" else {
+            fd = 1
+            self.path = nil
+            temporaryPath = nil
+            return
+        }
+        self.path = path
+        let tmp = path + ".spate-tmp-\(getpid())"
+        temporaryPath = tmp
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            let reason = String(cString: strerror(errno))
+            base.deallocate()
+            throw SpateError(.io, "cannot write '\(path)': \(reason)", hint: "check that the directory exists and is writable")
+        }
+    }
+
+    deinit { base.deallocate() }
+
+    /// True when writing to a terminal.
+    var isTerminal: Bool { isatty(fd) != 0 }
+
+    @inline(__always) func reserve(_ more: Int) {
+        guard count + more > capacity else { return }
+        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: max(capacity * 2, count + more))
+        fresh.update(from: base, count: count)
+        base.deallocate()
+        base = fresh
+        capacity = max(capacity * 2, count + more)
+    }
+
+    @inline(__always) func append(_ b: UInt8) {
+        reserve(1)
+        base[count] = b
+        count += 1
+    }
+
+    @inline(__always) func append(_ p: UnsafePointer<UInt8>, _ n: Int) {
+        reserve(n)
+        (base + count).update(from: p, count: n)
+        count += n
+    }
+
+    func append(_ s: String) {
+        var copy = s
+        copy.withUTF8 { if $0.count > 0 { append($0.baseAddress!, $0.count) } }
+    }
+
+    func append(_ s: StaticString) { append(s.utf8Start, s.utf8CodeUnitCount) }
+
+    @inline(__always) func appendInt(_ v: Int64) {
+        reserve(20)
+        var m = v.magnitude
+        if v < 0 { base[count] = UInt8(ascii: "-"); count += 1 }
+        var digits = 1
+        var t = m / 10
+        while t > 0 { digits += 1; t /= 10 }
+        var k = count + digits - 1
+        repeat {
+            base[k] = UInt8(truncatingIfNeeded: 48 + m % 10)
+            m /= 10
+            k -= 1
+        } while m > 0
+        count += digits
+    }
+
+    @inline(__always) func appendTimestamp(_ ms: Int64) {
+        reserve(Timestamp.maxFormattedLength)
+        count += Timestamp.format(millis: ms, into: base + count)
+    }
+
+    /// Writes the buffer out when it holds more than `threshold` bytes.
+    @inline(__always) func flushIfFull(_ threshold: Int = 1 << 20) throws {
+        if count >= threshold { try flush() }
+    }
+
+    func flush() throws {
+        var offset = 0
+        while offset < count && !pipeClosed {
+            let written = Glibc.write(fd, base + offset, count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE && path == nil { pipeClosed = true; break }
+                let reason = String(cString: strerror(errno))
+                throw SpateError(.io, "cannot write \(path.map { "'\($0)'" } ?? "standard output"): \(reason)")
+            }
+            offset += written
+        }
+        count = 0
+    }
+
+    func finish() throws {
+        try flush()
+        guard let path, let temporaryPath, !closed else { return }
+        closed = true
+        if fsync(fd) != 0 || close(fd) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw SpateError(.io, "cannot write '\(path)': \(reason)")
+        }
+        if rename(temporaryPath, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw SpateError(.io, "cannot move the result into '\(path)': \(reason)")
+        }
+    }
+
+    func abandon() {
+        guard let temporaryPath, !closed else { return }
+        closed = true
+        close(fd)
+        unlink(temporaryPath)
+    }
+}
+
+/// Writes results as JSON lines: one object per row, keys the column names in
+/// order, NULL as `null`, timestamps as `"YYYY-MM-DD HH:MM:SS.mmm"` strings (what the
+/// JSON lines reader takes back), doubles in their shortest round-trip form (NaN and
+/// the infinities, which JSON cannot spell, as the strings "NaN", "Infinity" and
+/// "-Infinity", which the reader accepts for DOUBLE), strings escaped per RFC 8259
+/// (invalid UTF-8 replaced by U+FFFD).
+public final class JSONLinesResultWriter: ResultWriter {
+    private let out: BufferedResultFile
+    /// Per column: `{"name":` or `,"name":`, escaped.
+    private var keys: [[UInt8]] = []
+    public var isClosed: Bool { out.pipeClosed }
+
+    /// `path` nil or "-" writes to standard output.
+    public init(path: String?) throws {
+        out = try BufferedResultFile(path: path)
+    }
+
+    public func begin(_ schema: Schema) throws {
+        keys = schema.fields.enumerated().map { i, f in
+            var k: [UInt8] = [i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
+            JSONLinesResultWriter.escape(Array(f.name.utf8), into: &k)
+            k.append(UInt8(ascii: ":"))
+            return k
+        }
+    }
+
+    public func write(_ batch: Batch) throws {
+        if out.pipeClosed { return }
+        let n = batch.activeCount
+        let columns = batch.columns
+        for i in 0..<n {
+            let r = batch.row(i)
+            if columns.isEmpty { out.append("{}") }
+            for (j, c) in columns.enumerated() {
+                keys[j].withUnsafeBufferPointer { out.append($0.baseAddress!, $0.count) }
+                guard c.isValid(r) else {
+                    out.append("null")
+                    continue
+                }
+                switch c.type {
+                case .int64: out.appendInt(c.int64s[r])
+                case .float64: appendDouble(c.float64s[r])
+                case .bool: out.append(c.bools[r] != 0 ? "true" : "false")
+                case .timestamp(let unit):
+                    out.append(UInt8(ascii: "\""))
+                    out.appendTimestamp(Self.millis(c.int64s[r], unit))
+                    out.append(UInt8(ascii: "\""))
+                case .string: appendString(c.stringBytes(at: r))
+                }
+            }
+            if !columns.isEmpty { out.append(UInt8(ascii: "}")) }
+            out.append(10)
+            try out.flushIfFull()
+        }
+    }
+
+    static func millis(_ v: Int64, _ unit: TimeUnit) -> Int64 {
+        switch unit {
+        case .millisecond: return v
+        case .second: return v &* 1000
+        case .microsecond: return v >= 0 ? v / 1000 : -((-v + 999) / 1000)
+        case .nanosecond: return v >= 0 ? v / 1_000_000 : -((-v + 999_999) / 1_000_000)
+        }
+    }
+
+    private func appendDouble(_ v: Double) {
+        if v.isNaN { out.append("\"NaN\""); return }
+        if v.isInfinite { out.append(v < 0 ? "\"-Infinity\"" : "\"Infinity\""); return }
+        out.append(v.description)
+    }
+
+    private func appendString(_ b: UnsafeBufferPointer<UInt8>) {
+        var plain = true
+        var high = false
+        for c in b {
+            if c < 0x20 || c == 34 || c == 92 { plain = false }
+            if c >= 0x80 { high = true }
+        }
+        if high && ck_json_valid_utf8(b.baseAddress, b.count) == 0 {
+            // Repair invalid UTF-8 (U+FFFD) rather than write invalid JSON.
+            var fixed = Array(String(decoding: b, as: UTF8.self).utf8)
+            fixed.withUnsafeMutableBufferPointer { appendString(UnsafeBufferPointer($0)) }
+            return
+        }
+        out.append(34)
+        if plain {
+            if b.count > 0 { out.append(b.baseAddress!, b.count) }
+        } else {
+            var escaped: [UInt8] = []
+            escaped.reserveCapacity(b.count + 8)
+            Self.escapeBody(b, into: &escaped)
+            escaped.withUnsafeBufferPointer { out.append($0.baseAddress!, $0.count) }
+        }
+        out.append(34)
+    }
+
+    /// `"text"` with JSON escapes.
+    static func escape(_ text: [UInt8], into out: inout [UInt8]) {
+        out.append(34)
+        text.withUnsafeBufferPointer { escapeBody($0, into: &out) }
+        out.append(34)
+    }
+
+    static func escapeBody(_ b: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        for c in b {
+            switch c {
+            case 34: out += [92, 34]
+            case 92: out += [92, 92]
+            case 10: out += [92, UInt8(ascii: "n")]
+            case 13: out += [92, UInt8(ascii: "r")]
+            case 9: out += [92, UInt8(ascii: "t")]
+            case 8: out += [92, UInt8(ascii: "b")]
+            case 12: out += [92, UInt8(ascii: "f")]
+            case 0..<0x20: out += [92, UInt8(ascii: "u"), 48, 48, hex[Int(c >> 4)], hex[Int(c & 15)]]
+            default: out.append(c)
+            }
+        }
+    }
+
+    public func finish() throws { try out.finish() }
+    public func abandon() { out.abandon() }
+}
