@@ -25,7 +25,7 @@ struct Spate: ParsableCommand {
                          GROUP BY window_start, window_end, auction"
             """,
         version: SpateVersion.string,
-        subcommands: [SQLCommand.self, BenchCommand.self, ReplayCommand.self, RecordCommand.self, GenCommand.self]
+        subcommands: [SQLCommand.self, BenchCommand.self, ReplayCommand.self, RecordCommand.self, GenCommand.self, InspectCommand.self, ConvertCommand.self]
     )
 }
 

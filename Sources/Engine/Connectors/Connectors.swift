@@ -19,12 +19,14 @@ public enum Connectors {
         "csv": { try CSVTableProvider.make($0) },
         "json": { try JSONTableProvider.make($0) },
         "binary": { try BinaryTableProvider.make($0) },
+        "spate": { try CaptureTableProvider.make($0) },
     ]
 
     /// Extensions that imply a format when `'format'` is not given.
     static let extensions: [String: String] = [
         "csv": "csv", "tsv": "csv", "txt": "csv",
         "jsonl": "json", "ndjson": "json", "json": "json",
+        "spate": "spate",
     ]
 
     public static func make(_ context: ConnectorContext) throws -> TableProvider {

@@ -13,6 +13,7 @@ public enum OutputFormats {
         "csv": { try CSVResultWriter(path: $0) },
         "tsv": { try CSVResultWriter(path: $0, delimiter: 9) },
         "blackhole": { _ in BlackholeWriter() },
+        "spate": { try CaptureResultWriter(path: $0) },
         "jsonl": { try JSONLinesResultWriter(path: $0) },
         "json": { try JSONLinesResultWriter(path: $0) },
         "table": { try TableResultWriter(path: $0) },
@@ -21,6 +22,7 @@ public enum OutputFormats {
     /// Extensions that imply a format when none is named.
     static let extensions: [String: String] = [
         "csv": "csv", "tsv": "tsv",
+        "spate": "spate",
         "jsonl": "jsonl", "ndjson": "jsonl", "json": "jsonl",
     ]
 
