@@ -1110,3 +1110,19 @@ private func itemTrees(_ s: Select?) -> [String] {
         }
     }
 }
+
+@Suite struct CreateTableWithoutColumnsTests {
+    @Test func columnListMayBeLeftOut() throws {
+        let statements = try SQLParser.parse("CREATE TABLE t WITH ('path' = 'x.spate')")
+        guard case .createTable(let c)? = statements.first else {
+            Issue.record("not a CREATE TABLE")
+            return
+        }
+        #expect(c.columns.isEmpty)
+        #expect(c.options.map(\.key) == ["path"])
+        // It prints back without an empty column list and parses to the same tree.
+        let text = Statement.createTable(c).description
+        #expect(!text.contains("()"))
+        #expect(try SQLParser.parse(text) == statements)
+    }
+}

@@ -338,7 +338,7 @@ enum SQLFormatter {
             }
             var text = "CREATE " + (t.isTemporary ? "TEMPORARY " : "") + "TABLE "
                 + (t.ifNotExists ? "IF NOT EXISTS " : "") + name(t.name)
-                + " (" + elements.joined(separator: ", ") + ")"
+                + (elements.isEmpty ? "" : " (" + elements.joined(separator: ", ") + ")")
             if let comment = t.comment { text += " COMMENT " + string(comment) }
             if !t.partitionedBy.isEmpty {
                 text += " PARTITIONED BY (" + t.partitionedBy.map(identifier).joined(separator: ", ") + ")"

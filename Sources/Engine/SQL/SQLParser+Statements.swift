@@ -43,6 +43,12 @@ extension Parser {
                 "CREATE TABLE ... \(current.upper) is not supported", at: current.start,
                 hint: "declare the columns explicitly: CREATE TABLE \(name) (col TYPE, ...)")
         }
+        // No column list (`CREATE TABLE t WITH (...)`): the connector infers the columns
+        // (a capture file's schema, a CSV header and sample, a generator's schema).
+        if isWord("WITH") {
+            table.options = try parseOptions(accept("WITH")!)
+            return table
+        }
         let open = try expectSymbol("(", "to start the column list of table \(name)")
         while true {
             let element = try parseTableElement(into: &table)
