@@ -17,11 +17,22 @@ struct BenchCommand: ParsableCommand {
             Examples:
               spate bench -f data/q_tumble.sql --repeat 5
               spate bench -f query.sql --workers 2 --json
+              spate bench --nexmark q1 --events 50000000
+              spate bench --nexmark q2 --events 200000 --rate 100000 --repeat 1
             """
     )
 
     @Option(name: [.short, .customLong("file")], help: "The SQL script (CREATE TABLE ...; SELECT ...).")
-    var file: String
+    var file: String?
+
+    @Option(help: "A named Nexmark query over the built-in generator (q0, q1, q2) instead of -f.")
+    var nexmark: String?
+
+    @Option(help: "Events the generator makes for --nexmark.")
+    var events: Int64 = 10_000_000
+
+    @Option(help: "Pace the generator at this many events per second (reports latency).")
+    var rate: Int64?
 
     @Option(help: "Timed runs.")
     var `repeat` = 3
@@ -38,14 +49,18 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
         if warmup < 0 { throw ValidationError("--warmup cannot be negative") }
+        if (file == nil) == (nexmark == nil) { throw ValidationError("give either -f FILE or --nexmark QUERY") }
+        if events < 1 { throw ValidationError("--events must be positive") }
+        if let rate, rate < 1 { throw ValidationError("--rate must be positive") }
     }
 
     func run() throws {
         do {
-            let sql = try readText(file)
+            let name = file ?? "nexmark \(nexmark!)"
+            let sql = try file.map(readText) ?? Bench.nexmarkScript(nexmark!, events: events, rate: rate)
             let options = ExecutionOptions(workers: workers)
-            let runs = try Bench.run(sql: sql, sourceName: file, options: options, repeat: `repeat`, warmup: warmup)
-            print(json ? BenchReport.json(runs, workers: options.workers, query: file)
+            let runs = try Bench.run(sql: sql, sourceName: name, options: options, repeat: `repeat`, warmup: warmup)
+            print(json ? BenchReport.json(runs, workers: options.workers, query: name)
                        : BenchReport.text(runs, workers: options.workers))
         } catch {
             exitWithError(error)

@@ -179,6 +179,19 @@ import Testing
         #expect(r.stdout.contains("\"output_rows\":552"))
     }
 
+    @Test func benchRunsNamedNexmarkQueries() throws {
+        let r = try spate(["bench", "--nexmark", "q2", "--events", "50000", "--repeat", "1", "--warmup", "0", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"events\":46000"))  // 46 of every 50 events are bids
+        let paced = try spate(["bench", "--nexmark", "q0", "--events", "2000", "--rate", "20000", "--repeat", "1",
+                               "--warmup", "0", "--json"])
+        #expect(paced.status == 0, "\(paced.stderr)")
+        #expect(paced.stdout.contains("\"latency_us\""))
+        let bad = try spate(["bench", "--nexmark", "q99"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("unknown Nexmark query 'q99'"))
+    }
+
     @Test func usageErrorsExit64() throws {
         let r = try spate(["sql"])
         #expect(r.status == 64)

@@ -59,6 +59,29 @@ public enum Bench {
         return runs
     }
 
+    /// The Nexmark queries that run on this version (Flink's SQL over the flattened
+    /// `bid` table; NEXMARK.md section 3), by name.
+    public static let nexmarkQueries: [String: String] = [
+        "q0": "SELECT auction, bidder, price, dateTime, extra FROM bid",
+        "q1": "SELECT auction, bidder, 0.908 * price AS price, dateTime, extra FROM bid",
+        "q2": "SELECT auction, price FROM bid WHERE MOD(auction, 123) = 0",
+    ]
+
+    /// A script running Nexmark query `name` over the generator: `events` events, as
+    /// fast as possible, or paced at `rate` events per second.
+    public static func nexmarkScript(_ name: String, events: Int64, rate: Int64?) throws -> String {
+        guard let query = nexmarkQueries[name.lowercased()] else {
+            throw SpateError(.usage, "unknown Nexmark query '\(name)'",
+                             hint: "this version runs " + nexmarkQueries.keys.sorted().joined(separator: ", "))
+        }
+        var options = "'connector' = 'nexmark', 'nexmark.table' = 'bid', 'events.num' = '\(events)'"
+        if let rate {
+            options += ", 'first-event.rate' = '\(rate)', 'next-event.rate' = '\(rate)', 'max-emit-speed' = 'false'"
+        }
+        return "CREATE TABLE bid (WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND) WITH (\(options));\n"
+            + query + ";\n"
+    }
+
     /// User + system CPU time of this process so far.
     public static func cpuSeconds() -> Double {
         var u = rusage()

@@ -164,6 +164,11 @@ enum ExpressionBinder {
             default:
                 throw Binder.error("cannot cast \(x.type) to \(target)", at: e.position)
             }
+        case .call(let c) where c.name.last.name.uppercased() == "MOD" && !Scope.isAggregate(c):
+            guard c.arguments.count == 2, !c.isStar, !c.isDistinct else {
+                throw Binder.error("MOD takes two arguments: MOD(a, b)", at: e.position)
+            }
+            return try arithmetic(.modulo, c.arguments[0], c.arguments[1], e.position, sub)
         case .call(let c):
             let fname = c.name.last.name.uppercased()
             if Scope.isAggregate(c) {
@@ -171,7 +176,7 @@ enum ExpressionBinder {
                                    hint: "aggregates belong in the SELECT list or HAVING of a grouped query")
             }
             throw Binder.error("unknown function \(c.name.last.name)", at: e.position,
-                               hint: "this version supports the aggregates COUNT, SUM, MIN, MAX and AVG")
+                               hint: "this version supports MOD and the aggregates COUNT, SUM, MIN, MAX and AVG")
         case .like:
             throw Binder.error("LIKE is not supported yet", at: e.position)
         case .caseWhen:
