@@ -120,6 +120,8 @@ public final class Session {
         run.onProgress = onProgress
         var stats = try run.run()
         stats.bytesRead = source.byteCount ?? 0
+        stats.badRows = source.badRowCount
+        stats.badRowNote = source.badRowNote
         stats.seconds = monotonicSeconds() - start
         return stats
     }

@@ -110,6 +110,9 @@ struct SQLCommand: ParsableCommand {
             if s.rowsNullTime > 0 {
                 writeStderr("spate: \(s.rowsNullTime) row\(s.rowsNullTime == 1 ? "" : "s") with a NULL event time dropped (they belong to no window).\n")
             }
+            if s.badRows > 0 {
+                writeStderr("spate: \(s.badRows) bad input row\(s.badRows == 1 ? "" : "s") skipped\(s.badRowNote.map { "; \($0)" } ?? "").\n")
+            }
             if stats {
                 let mb = Double(s.bytesRead) / 1e6
                 let rate = s.seconds > 0 ? mb / s.seconds : 0

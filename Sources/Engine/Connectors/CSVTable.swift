@@ -13,19 +13,12 @@ import Glibc
 /// of the (first) file.
 struct CSVTableProvider: TableProvider {
     let path: String
-    /// The files the path names, in order (empty for standard input).
-    let files: [String]
     let schema: Schema
     let csv: CSVOptions
-    /// The header of the first file (checked against the others).
-    let header: [String]?
 
-    var isStdin: Bool { files.isEmpty }
+    var isStdin: Bool { path == "-" }
 
-    var summary: String {
-        if isStdin { return "CSV <stdin>" }
-        return files.count == 1 && files[0] == path ? "CSV '\(path)'" : "CSV '\(path)' (\(files.count) files)"
-    }
+    var summary: String { isStdin ? "CSV <stdin>" : "CSV '\(path)'" }
 
     static let optionKeys: Set<String> = [
         "connector", "path", "format", "csv.header", "csv.field-delimiter", "csv.quote-character",
@@ -37,23 +30,22 @@ struct CSVTableProvider: TableProvider {
         try context.rejectUnknown(optionKeys, supported: optionKeys.sorted().joined(separator: ", "))
         let path = context.options["path"]!
         let csv = try options(context)
-        let files = path == "-" ? [] : try expand(path)
-        var header: [String]? = nil
         var schema = context.declared
-        if let first = files.first {
-            let file = try CSVFile(path: first)
-            if csv.header { header = try file.readHeader(options: csv) }
-            if schema.count == 0 { schema = CSVInference.infer(file: file, options: csv) }
-        } else if schema.count == 0 {
-            let sample = try CSVStream.standardInput(options: csv).peek(records: CSVInference.defaultSampleRows + 1)
-            schema = CSVInference.infer(file: CSVFile(copying: sample, path: "<stdin>"), options: csv)
+        if schema.count == 0 {
+            // Inferred from the first rows of the (first) file, when the table is declared.
+            if path == "-" {
+                let sample = try CSVStream.standardInput(options: csv).peek(records: CSVInference.defaultSampleRows + 1)
+                schema = CSVInference.infer(file: CSVFile(copying: sample, path: "<stdin>"), options: csv)
+            } else {
+                schema = CSVInference.infer(file: try CSVFile(path: try expand(path)[0]), options: csv)
+            }
+            guard schema.count > 0 else {
+                throw ConnectorError(
+                    "cannot infer the columns of table '\(context.tableName)': '\(path)' has no records", option: "path",
+                    hint: "declare them: CREATE TABLE \(context.tableName) (a BIGINT, b VARCHAR, ...)")
+            }
         }
-        guard schema.count > 0 else {
-            throw ConnectorError(
-                "cannot infer the columns of table '\(context.tableName)': '\(path)' has no records", option: "path",
-                hint: "declare them: CREATE TABLE \(context.tableName) (a BIGINT, b VARCHAR, ...)")
-        }
-        return CSVTableProvider(path: path, files: files, schema: schema, csv: csv, header: header)
+        return CSVTableProvider(path: path, schema: schema, csv: csv)
     }
 
     /// The CSV options of a table's WITH clause (Flink's names where Flink has one).
@@ -183,9 +175,11 @@ struct CSVTableProvider: TableProvider {
                 pick: pick)
         }
         var scans: [CSVScan] = []
-        for (i, path) in files.enumerated() {
+        let files = try CSVTableProvider.expand(path)
+        var header: [String]? = nil
+        for path in files {
             let file = try CSVFile(path: path)
-            try checkHeader(file, first: i == 0)
+            try checkHeader(file, firstHeader: &header, firstPath: files[0])
             let scan = CSVScan(file: file, fieldCount: schema.count, columns: columns, options: csv,
                                batchCapacity: options.batchCapacity, morselSize: options.morselSize, badRows: badRows)
             scan.sequenceBase = scans.last.map { $0.sequenceBase + $0.morselCount } ?? 0
@@ -196,10 +190,11 @@ struct CSVTableProvider: TableProvider {
 
     /// The first file's header must have one field per column; the others must have
     /// the first one's header.
-    private func checkHeader(_ file: CSVFile, first: Bool) throws {
+    private func checkHeader(_ file: CSVFile, firstHeader: inout [String]?, firstPath: String) throws {
         guard csv.header, let found = try file.readHeader(options: csv) else { return }
         let shown = found.joined(separator: String(UnicodeScalar(csv.delimiter)))
-        if first || header == nil {
+        guard let header = firstHeader else {
+            firstHeader = found
             guard found.count != schema.count else { return }
             throw SpateError(
                 .data, "the header has \(found.count) field\(found.count == 1 ? "" : "s") but the table declares \(schema.count) column\(schema.count == 1 ? "" : "s")",
@@ -208,9 +203,9 @@ struct CSVTableProvider: TableProvider {
                     ? "is the delimiter right? set 'csv.field-delimiter' (e.g. '\\t' or ';')"
                     : "declare one column per field, in file order (or 'csv.header' = 'false' if the first line is data)")
         }
-        guard found != header! else { return }
+        guard found != header else { return }
         throw SpateError(
-            .data, "the header differs from that of '\(files[0])' (\(header!.joined(separator: ", ")))",
+            .data, "the header differs from that of '\(firstPath)' (\(header.joined(separator: ", ")))",
             path: file.path, line: 1, column: 1, sourceLine: shown,
             hint: "every file of '\(path)' must have the same fields in the same order")
     }

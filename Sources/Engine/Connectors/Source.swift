@@ -35,6 +35,10 @@ public protocol BatchSource: AnyObject, Sendable {
     /// True for inputs that arrive over time (stdin, replays): results are flushed as
     /// soon as they are emitted.
     var isStreaming: Bool { get }
+    /// Input records left out by a bad-row policy (CSV `'csv.bad-rows'`), so far.
+    var badRowCount: Int { get }
+    /// What to tell the user about them (where they went, or the first one).
+    var badRowNote: String? { get }
     /// For paced inputs: when the morsel's last row was due (monotonic nanoseconds),
     /// and the pace's expected gap between morsels; event-to-output latency is measured
     /// from it. nil for inputs read as fast as possible.
@@ -46,6 +50,8 @@ extension BatchSource {
     public func finished(_ morsel: Morsel) {}
     public var byteCount: Int? { nil }
     public var isStreaming: Bool { false }
+    public var badRowCount: Int { 0 }
+    public var badRowNote: String? { nil }
 }
 
 /// A table's data as its CREATE TABLE describes it: knows the schema (declared or

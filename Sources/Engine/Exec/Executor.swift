@@ -41,6 +41,9 @@ public struct RunStatistics: Sendable {
     public var rowsNullTime = 0
     public var rowsOut = 0
     public var bytesRead = 0
+    /// Input records left out by the source's bad-row policy, and what to say about them.
+    public var badRows = 0
+    public var badRowNote: String?
     public var seconds = 0.0
     /// Event-to-output latency over a paced input (nil otherwise).
     public var latency: LatencySummary?
