@@ -248,3 +248,76 @@ size_t ck_copy_bits(const uint64_t *src, size_t src_words, size_t src_bit, size_
     }
     return set;
 }
+
+// ---------------------------------------------------------------------------------
+// Dictionaries of strings
+
+#include "ck_checksum.h"
+
+size_t ck_capture_dict_build(const int32_t *offsets, const uint8_t *bytes, size_t n,
+                             uint32_t *codes, uint32_t *first, size_t max_entries,
+                             uint32_t *table, size_t slots) {
+    const size_t mask = slots - 1;
+    memset(table, 0xFF, slots * sizeof(uint32_t));
+    size_t entries = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *s = bytes + offsets[i];
+        const size_t len = (size_t)(offsets[i + 1] - offsets[i]);
+        size_t h = (size_t)ck_xxh64(s, len, 0) & mask;
+        for (;;) {
+            const uint32_t k = table[h];
+            if (k == UINT32_MAX) {
+                if (entries >= max_entries) return SIZE_MAX;
+                table[h] = (uint32_t)entries;
+                first[entries] = (uint32_t)i;
+                codes[i] = (uint32_t)entries;
+                entries++;
+                break;
+            }
+            const uint32_t r = first[k];
+            const size_t rlen = (size_t)(offsets[r + 1] - offsets[r]);
+            if (rlen == len && memcmp(bytes + offsets[r], s, len) == 0) {
+                codes[i] = k;
+                break;
+            }
+            h = (h + 1) & mask;
+        }
+    }
+    return entries;
+}
+
+int ck_capture_codes_read(const uint8_t *in, unsigned width, size_t start, size_t n,
+                          uint32_t limit, uint32_t *out) {
+    uint32_t bad = 0;
+    switch (width) {
+    case 1:
+        for (size_t i = 0; i < n; i++) { out[i] = in[start + i]; bad |= out[i] >= limit; }
+        break;
+    case 2:
+        for (size_t i = 0; i < n; i++) {
+            uint16_t v;
+            memcpy(&v, in + 2 * (start + i), 2);
+            out[i] = v;
+            bad |= out[i] >= limit;
+        }
+        break;
+    case 4:
+        for (size_t i = 0; i < n; i++) {
+            uint32_t v;
+            memcpy(&v, in + 4 * (start + i), 4);
+            out[i] = v;
+            bad |= out[i] >= limit;
+        }
+        break;
+    default:
+        return 0;
+    }
+    return bad ? 0 : 1;
+}
+
+void ck_capture_codes_write(const uint32_t *codes, size_t n, unsigned width, uint8_t *out) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = codes[i];
+        memcpy(out + (size_t)width * i, &v, width);
+    }
+}

@@ -45,7 +45,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("time-column"), help: "The event-time column of a capture output (default: the first TIMESTAMP column; '' for none).")
     var timeColumn: String?
 
-    @Option(name: .customLong("block-rows"), help: ArgumentHelp("Rows per block of a capture output (default 65536).", visibility: .hidden))
+    @Option(name: .customLong("block-rows"), help: ArgumentHelp("Rows per block of a capture output (default 131072).", visibility: .hidden))
     var blockRows: Int?
 
     @Option(help: "Worker threads (default: one per CPU).")

@@ -268,12 +268,15 @@ enum CaptureFixture {
 
     @Test func encodingsFitTheData() throws {
         // Sorted ids with a wide range: delta; a narrow range: frame of reference.
-        let schema = Schema([Field("sorted", .int64), Field("narrow", .int64), Field("t", .timestamp(.millisecond))])
+        let schema = Schema([Field("sorted", .int64), Field("narrow", .int64), Field("t", .timestamp(.millisecond)),
+                             Field("few", .string), Field("unique", .string)])
         let cols = schema.fields.map { Column($0.type, capacity: 10_000) }
         for i in 0..<10_000 {
             cols[0].append(Int64(i) * 1_000_003 + 1 << 40)
             cols[1].append(Int64(5000 + i % 200))
             cols[2].append(1_436_918_400_000 + Int64(i / 10))
+            if i % 13 == 0 { cols[3].appendNull() } else { cols[3].append("https://www.nexmark.com/item.htm?channel_id=\(i % 300)") }
+            cols[4].append("row \(i)")
         }
         let path = CaptureFixture.tempPath("enc.spate")
         let w = try CaptureFileWriter(path: path, schema: schema, eventTimeColumn: 2, options: CaptureWriterOptions(blockRows: 10_000))
@@ -283,7 +286,18 @@ enum CaptureFixture {
         let h = try r.blockHeader(0)
         #expect(h.chunks[0].encoding == .delta && h.chunks[0].bitWidth <= 22)
         #expect(h.chunks[1].encoding == .frameOfReference && h.chunks[1].bitWidth == 8)
-        let back = try r.readBlock(0, columns: [0, 1, 2])
+        #expect(h.chunks[3].encoding == .dictionary && h.chunks[3].bitWidth == 16 && h.chunks[3].base == 301)  // 300 strings and the null rows' empty one
+        #expect(h.chunks[4].encoding == .lengths)
+        let back = try r.readBlock(0, columns: [0, 1, 2, 3, 4])
+        var batches: [Batch] = []
+        try r.readBlock(0, columns: [3], batchCapacity: 333) { batches.append($0) }
+        for i in 0..<10_000 {
+            let few = i % 13 == 0 ? nil : "https://www.nexmark.com/item.htm?channel_id=\(i % 300)"
+            #expect((back.columns[3].isValid(i) ? back.columns[3].string(at: i) : nil) == few)
+            let b = batches[i / 333], k = i % 333
+            #expect((b.columns[0].isValid(k) ? b.columns[0].string(at: k) : nil) == few)
+            #expect(back.columns[4].string(at: i) == "row \(i)")
+        }
         for i in stride(from: 0, to: 10_000, by: 37) {
             #expect(back.columns[0].int64(at: i) == Int64(i) * 1_000_003 + 1 << 40)
             #expect(back.columns[1].int64(at: i) == Int64(5000 + i % 200))

@@ -74,6 +74,23 @@ int64_t ck_bitunpack_offsets(const uint8_t *in, size_t start, size_t n, int32_t 
 size_t ck_copy_bits(const uint64_t *src, size_t src_words, size_t src_bit, size_t n,
                     uint64_t *dst);
 
+/// Dictionary of the strings of rows 0..<n (offsets[0..n], bytes): codes[i] is the
+/// dictionary index of row i's string; first[k] the row where entry k first occurs
+/// (entries are numbered in order of first occurrence). `table` is scratch of `slots`
+/// words, slots a power of two >= 2 * max_entries. Returns the number of entries, or
+/// SIZE_MAX once it would exceed max_entries (codes and first are then incomplete).
+size_t ck_capture_dict_build(const int32_t *offsets, const uint8_t *bytes, size_t n,
+                             uint32_t *codes, uint32_t *first, size_t max_entries,
+                             uint32_t *table, size_t slots);
+
+/// Codes of `width` bytes (1, 2 or 4) from rows start..<start+n of a code stream;
+/// returns 0 if any code is >= limit (corrupt input), else 1.
+int ck_capture_codes_read(const uint8_t *in, unsigned width, size_t start, size_t n,
+                          uint32_t limit, uint32_t *out);
+
+/// Writes codes[0..<n] as `width`-byte little-endian integers.
+void ck_capture_codes_write(const uint32_t *codes, size_t n, unsigned width, uint8_t *out);
+
 #pragma clang assume_nonnull end
 
 #ifdef __cplusplus

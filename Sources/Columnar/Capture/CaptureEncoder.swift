@@ -80,7 +80,7 @@ final class BlockEncoder {
                     switch info.encoding {
                     case .frameOfReference, .delta, .bits:
                         keep = Double(r) <= Double(info.payloadSize) * (1 - options.minZstdSaving)
-                    case .plain, .lengths:
+                    case .plain, .lengths, .dictionary:
                         keep = r < info.payloadSize
                     }
                     if keep {
@@ -154,6 +154,10 @@ final class BlockEncoder {
             ck_bitpack_bools(c.bools, rows, values)
             at += ck_bitpack_bytes(rows, 1)
         case .string:
+            if let size = encodeDictionary(c, rows: rows, into: out + at, info: &info) {
+                at += size
+                break
+            }
             var lo: Int32 = 0, hi: Int32 = 0
             ck_capture_length_range(c.offsets, rows, &lo, &hi)
             let w = Int(ck_bit_width(UInt64(hi - lo)))
@@ -166,9 +170,75 @@ final class BlockEncoder {
             if bytes > 0 { (out + at).copyMemory(from: c.bytes + start, byteCount: bytes) }
             at += bytes
             info.arenaSize = bytes
+            info.rowBytes = bytes
         }
         info.payloadSize = at
         return info
+    }
+
+    private var codes = AlignedBuffer(capacity: 64)
+    private var firsts = AlignedBuffer(capacity: 64)
+    private var table = AlignedBuffer(capacity: 64)
+    private var dictOffsets = AlignedBuffer(capacity: 64)
+
+    /// Dictionary encoding of a string chunk when its strings repeat enough to pay for
+    /// it (at most rows/2 distinct, and dictionary plus codes smaller than the bytes).
+    /// Writes the dictionary header, codes, lengths and bytes; returns their size.
+    private func encodeDictionary(_ c: Column, rows: Int, into out: UnsafeMutableRawPointer, info: inout ChunkInfo) -> Int? {
+        guard rows >= 4 else { return nil }
+        let maxEntries = rows / 2
+        var slots = 64
+        while slots < 2 * maxEntries { slots *= 2 }
+        codes.reserve(rows * 4, preserving: 0)
+        firsts.reserve(maxEntries * 4 + 4, preserving: 0)
+        table.reserve(slots * 4, preserving: 0)
+        let o = c.offsets
+        let base = Int(o[0])
+        let arenaBytes = Int(o[rows]) - base
+        let entries = ck_capture_dict_build(o, c.bytes, rows, codes.typed(UInt32.self), firsts.typed(UInt32.self),
+                                            maxEntries, table.typed(UInt32.self), slots)
+        guard entries >= 0, entries <= maxEntries else { return nil }  // -1: too many distinct strings
+        let codeBytes = entries <= 256 ? 1 : (entries <= 65536 ? 2 : 4)
+        // The dictionary's own offsets (entry k: the string of row first[k]).
+        dictOffsets.reserve((entries + 1) * 4, preserving: 0)
+        let d = dictOffsets.typed(Int32.self)
+        let f = firsts.typed(UInt32.self)
+        d[0] = 0
+        for k in 0..<entries {
+            let r = Int(f[k])
+            d[k + 1] = d[k] &+ (o[r + 1] &- o[r])
+        }
+        let dictBytes = Int(d[entries])
+        guard dictBytes + rows * codeBytes < arenaBytes else { return nil }
+        var lo: Int32 = 0, hi: Int32 = 0
+        ck_capture_length_range(d, entries, &lo, &hi)
+        let lw = Int(ck_bit_width(UInt64(hi - lo)))
+        var at = 0
+        func put32(_ v: UInt32) {
+            (out + at).storeBytes(of: v.littleEndian, as: UInt32.self)
+            at += 4
+        }
+        put32(UInt32(entries))
+        put32(UInt32(bitPattern: lo))
+        put32(UInt32(lw) | UInt32(codeBytes) << 8)
+        put32(0)
+        ck_capture_codes_write(codes.typed(UInt32.self), rows, UInt32(codeBytes), (out + at).assumingMemoryBound(to: UInt8.self))
+        at += rows * codeBytes
+        ck_bitpack_lengths(d, entries, lo, UInt32(lw), (out + at).assumingMemoryBound(to: UInt8.self))
+        at += ck_bitpack_bytes(entries, UInt32(lw))
+        let bytes = c.bytes
+        for k in 0..<entries {
+            let r = Int(f[k])
+            let len = Int(o[r + 1] - o[r])
+            if len > 0 { (out + at).copyMemory(from: bytes + Int(o[r]), byteCount: len) }
+            at += len
+        }
+        info.encoding = .dictionary
+        info.bitWidth = codeBytes * 8
+        info.base = Int64(entries)
+        info.arenaSize = dictBytes
+        info.rowBytes = arenaBytes
+        return at
     }
 }
 
@@ -218,7 +288,9 @@ enum CaptureCopy {
         let validity = ((rows + 63) / 64) * 8
         switch c.type {
         case .string:
-            return validity + ck_bitpack_bytes(rows, 32) + Int(c.offsets[rows]) - Int(c.offsets[0])
+            // Plain lengths, or a dictionary (16-byte header, codes of up to 4 bytes,
+            // lengths, and at most as many bytes as the rows hold).
+            return validity + 16 + rows * 4 + ck_bitpack_bytes(rows, 32) + Int(c.offsets[rows]) - Int(c.offsets[0])
         case .bool:
             return validity + ck_bitpack_bytes(rows, 1)
         default:

@@ -98,6 +98,9 @@ public enum ChunkEncoding: UInt8, Sendable, CustomStringConvertible {
     case bits = 3
     /// Strings: w-bit lengths (plus base), then the UTF-8 bytes of all rows.
     case lengths = 4
+    /// Strings: a dictionary of the block's distinct strings and a 1, 2 or 4-byte code
+    /// per row (see docs/capture-format.md).
+    case dictionary = 5
 
     public var description: String {
         switch self {
@@ -106,6 +109,7 @@ public enum ChunkEncoding: UInt8, Sendable, CustomStringConvertible {
         case .delta: return "delta"
         case .bits: return "bits"
         case .lengths: return "lengths"
+        case .dictionary: return "dict"
         }
     }
 }
@@ -135,6 +139,8 @@ public struct ChunkInfo: Sendable, Hashable {
     public var arenaSize: Int
     /// XXH64 of the stored bytes.
     public var checksum: UInt64
+    /// Strings: bytes of all rows' strings once decoded (for `spate inspect`); 0 otherwise.
+    public var rowBytes: Int = 0
 }
 
 /// One block: a group of rows, one chunk per column.
@@ -368,7 +374,7 @@ extension BlockInfo {
             w.u64(UInt64(c.payloadSize))
             w.u64(UInt64(c.arenaSize))
             w.u64(c.checksum)
-            w.u64(0)
+            w.u64(UInt64(c.rowBytes))
         }
         w.checksum(seed: CaptureFormat.blockSeed)
         return w.bytes
@@ -404,13 +410,13 @@ extension BlockInfo {
                 let off = try c.size(limit: body), stored = try c.size(limit: body)
                 let payload = try c.size(limit: Int(Int32.max) * 64), arena = try c.size(limit: Int(Int32.max))
                 let sum = try c.u64()
-                _ = try c.u64()
+                let rowBytes = try c.size(limit: Int.max)
                 guard let encoding = ChunkEncoding(rawValue: enc), let compression = ChunkCompression(rawValue: comp),
                       width <= 64, off + stored <= body, nulls <= rows
                 else { throw CaptureHeaderError("chunk \(i) ('\(schema[i].name)') has an invalid descriptor") }
                 chunks.append(ChunkInfo(encoding: encoding, compression: compression, hasValidity: flags & 1 != 0,
                                         bitWidth: width, nullCount: nulls, base: base, offset: off, storedSize: stored,
-                                        payloadSize: payload, arenaSize: arena, checksum: sum))
+                                        payloadSize: payload, arenaSize: arena, checksum: sum, rowBytes: rowBytes))
             }
             return BlockInfo(index: index, offset: offset, headerSize: headerSize, bodySize: body, rows: rows,
                              minTime: minTime, maxTime: maxTime, chunks: chunks)

@@ -348,6 +348,10 @@ struct ChunkDecoder {
     /// range's bytes start.
     var carry: Int64
     var nextRow = 0
+    /// Dictionary chunks: entry offsets into `arena`, codes of `codeBytes` bytes.
+    var dictionary: [Int32] = []
+    var codeBytes = 0
+    var codes: UnsafePointer<UInt8>?
 
     /// Checks that the payload's size matches its layout; nil when it does not.
     init?(_ info: ChunkInfo, type: DataType, rows: Int, payload: UnsafeRawPointer) {
@@ -370,6 +374,30 @@ struct ChunkDecoder {
         case (.string, .lengths):
             guard info.bitWidth <= 32, info.base >= 0, info.base <= Int64(Int32.max) else { return nil }
             expected += ck_bitpack_bytes(rows, w) + info.arenaSize
+        case (.string, .dictionary):
+            // Header: entries, length base, length width | code bytes << 8, zero.
+            guard expected + 16 <= info.payloadSize else { return nil }
+            let raw = UnsafeRawPointer(values)
+            let entries = Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+            let lbase = Int32(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+            let widths = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+            let lw = Int(widths & 0xFF), cb = Int((widths >> 8) & 0xFF)
+            guard entries <= max(rows, 1), lbase >= 0, lw <= 32, cb == 1 || cb == 2 || cb == 4, widths >> 16 == 0 else { return nil }
+            let lengthBytes = ck_bitpack_bytes(entries, UInt32(lw))
+            expected += 16 + rows * cb + lengthBytes + info.arenaSize
+            guard expected == info.payloadSize else { return nil }
+            codeBytes = cb
+            codes = values + 16
+            var offsets = [Int32](repeating: 0, count: entries + 1)
+            let lengths = values + 16 + rows * cb
+            let end = offsets.withUnsafeMutableBufferPointer {
+                ck_bitunpack_offsets(lengths, 0, entries, lbase, UInt32(lw), 0, $0.baseAddress!)
+            }
+            guard end == Int64(info.arenaSize) else { return nil }
+            dictionary = offsets
+            arena = values + 16 + rows * cb + lengthBytes
+            carry = 0
+            return
         default:
             return nil
         }
@@ -393,6 +421,32 @@ struct ChunkDecoder {
             carry = ck_bitunpack_delta_i64(values, start, n, carry, w, col.int64s)
         case .bits:
             ck_bitunpack_bools(values, start, n, col.bools)
+        case .dictionary:
+            let ids = UnsafeMutablePointer<UInt32>.allocate(capacity: max(n, 1))
+            defer { ids.deallocate() }
+            guard ck_capture_codes_read(codes!, UInt32(codeBytes), start, n, UInt32(dictionary.count - 1), ids) != 0 else { return nil }
+            let off = col.offsets
+            var total = 0
+            dictionary.withUnsafeBufferPointer { d in
+                for i in 0..<n {
+                    let k = Int(ids[i])
+                    total += Int(d[k + 1] - d[k])
+                }
+                guard total <= Int(Int32.max) else { return }
+                col.reserveArena(total)
+                let dst = col.bytes, src = arena!
+                var at = 0
+                off[0] = 0
+                for i in 0..<n {
+                    let k = Int(ids[i])
+                    let from = Int(d[k]), len = Int(d[k + 1]) - from
+                    (dst + at).update(from: src + from, count: len)
+                    at += len
+                    off[i + 1] = Int32(at)
+                }
+            }
+            guard total <= Int(Int32.max) else { return nil }
+            col.setArenaCount(total)
         case .lengths:
             precondition(start == nextRow, "string chunks decode in order")
             if start == 0 { carry = 0 }

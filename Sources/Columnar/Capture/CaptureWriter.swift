@@ -21,7 +21,7 @@ public struct CaptureWriterOptions: Sendable {
     /// fraction of its size: uncompressed bit-packed chunks decode several times faster.
     public var minZstdSaving: Double
 
-    public init(blockRows: Int = 65536, blockBytes: Int = 16 << 20, level: Int32 = 1, threads: Int? = nil,
+    public init(blockRows: Int = 131_072, blockBytes: Int = 16 << 20, level: Int32 = 1, threads: Int? = nil,
                 minZstdSaving: Double = 0.2) {
         self.blockRows = max(1, min(blockRows, Int(Int32.max)))
         self.blockBytes = max(1, blockBytes)

@@ -49,10 +49,10 @@ public enum CaptureInspect {
             for (j, c) in header.chunks.enumerated() {
                 stored[j] += c.storedSize
                 let t = reader.schema[j].type
-                var d = t == .string ? 4 * b.rows + c.arenaSize : (t == .bool ? b.rows : 8 * b.rows)
+                var d = t == .string ? 4 * b.rows + c.rowBytes : (t == .bool ? b.rows : 8 * b.rows)
                 if c.hasValidity { d += (b.rows + 7) / 8 }
                 decoded[j] += d
-                let label = c.encoding == .plain || c.encoding == .bits
+                let label = c.encoding == .plain || c.encoding == .bits || c.encoding == .dictionary
                     ? "\(c.encoding)" : "\(c.encoding) \(c.bitWidth)b"
                 encodings[j][label + (c.compression == .zstd ? "+zstd" : ""), default: 0] += 1
             }
