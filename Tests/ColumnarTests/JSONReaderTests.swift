@@ -35,6 +35,8 @@ import Testing
         let text = "\r\n  \t\r\n{ \"auction\" :\t7 , \"channel\" : \"a b\" }\r\n\n   \n{\"auction\":8}\t \r\n{\"auction\":9}"
         let rows = try JSONRead([("auction", .int64), ("channel", .string)]).rows(text)
         #expect(rows == [["7", "a b"], ["8", "NULL"], ["9", "NULL"]])
+        #expect(try JSONRead([("auction", .int64)]).rows("\u{FEFF}{\"auction\": 5}\n") == [["5"]])
+        #expect(try JSONRead([("auction", .int64)], morsel: 2).rows("\u{FEFF}{\"auction\": 5}") == [["5"]])
         #expect(try JSONRead([("auction", .int64)]).rows("") == [])
         #expect(try JSONRead([("auction", .int64)]).rows("\n\n \r\n") == [])
     }

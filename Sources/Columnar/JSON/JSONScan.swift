@@ -65,7 +65,7 @@ public struct JSONMorsel: Sendable, Hashable {
 /// Rules: keys in any order; a missing key or `null` is NULL; keys no column takes
 /// are checked (full JSON grammar, nested values included) and ignored; a key given
 /// twice keeps its last value (as Jackson, hence Flink, does); blank lines (spaces,
-/// tabs, a CR) are skipped; CRLF line ends are fine. Numbers go into BIGINT only when
+/// tabs, a CR) are skipped; CRLF line ends and a leading UTF-8 BOM are fine. Numbers go into BIGINT only when
 /// they are integers in range, into DOUBLE correctly rounded; a string holding a
 /// number, boolean or timestamp is converted too (as Flink's json format does);
 /// numbers and booleans in a VARCHAR column keep their JSON text. TIMESTAMP columns
@@ -157,7 +157,10 @@ public final class JSONScan: @unchecked Sendable {
 
     /// The first line starting at or after the morsel's start.
     private func firstLineStart(_ m: JSONMorsel) -> Int {
-        guard m.index > 0, let bytes = file.bytes else { return 0 }
+        guard let bytes = file.bytes else { return 0 }
+        // A UTF-8 byte order mark is not part of the first line, which starts after it.
+        let bom = file.size >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
+        if m.start <= bom { return bom }
         if bytes[m.start - 1] == UInt8(ascii: "\n") { return m.start }
         guard let nl = memchr(bytes + m.start, 10, file.size - m.start) else { return file.size }
         return UnsafeRawPointer(nl) - UnsafeRawPointer(bytes) + 1
