@@ -9,12 +9,15 @@ import Glibc
 struct SQLCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sql",
-        abstract: "Run SQL statements (CREATE TABLE ...; SELECT ...) and print the results as CSV.",
+        abstract: "Run SQL statements (CREATE TABLE ...; SELECT ...) and print the results.",
         discussion: """
-            Tables are declared in Flink's dialect and read from CSV files. A windowed query
-            emits each window once the watermark passes its end, and every open window at
-            the end of the input. Rows that arrive after their window was emitted are
-            counted and reported on stderr.
+            Results are an aligned table on a terminal and CSV otherwise (or --format csv,
+            tsv, jsonl, table, spate; or -o FILE with that extension). Tables are declared in
+            Flink's dialect over CSV, JSON lines, capture files, binary records, the Nexmark
+            generator ('connector' = 'nexmark') or a paced replay ('connector' = 'replay').
+            A windowed query emits each window once the watermark passes its end, and every
+            open window at the end of the input. Rows that arrive after their window was
+            emitted are counted and reported on stderr.
 
             Examples:
               spate sql -f data/q_tumble.sql
@@ -31,7 +34,7 @@ struct SQLCommand: ParsableCommand {
     @Option(name: [.short, .customLong("file")], help: "Read the SQL from this file.")
     var file: String?
 
-    @Option(name: [.short, .customLong("output")], help: "Write the result CSV to this file (default: standard output).")
+    @Option(name: [.short, .customLong("output")], help: "Write the result to this file (default: standard output).")
     var output: String?
 
     @Option(help: "Result format (default: from the -o file's extension, else csv).")
