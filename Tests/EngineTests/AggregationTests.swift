@@ -67,3 +67,33 @@ import Testing
         }
     }
 }
+
+/// With several workers the error reported is the first one in the input, whatever
+/// the timing (a worker on an earlier morsel keeps going after a later one failed).
+@Suite struct ErrorOrderTests {
+    @Test func earliestErrorWins() throws {
+        // A conversion error on line 3, then errors right behind it in the next
+        // morsels (a wrong field count, more bad values): they race.
+        var text = "a,b\n1,2\n3,x\n4,4\n7,8,9\n"
+        for i in 0..<200 { text += "\(i),y\(i)\n" }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-err-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("t.csv").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        for sql in ["SELECT a + b AS s FROM t", "SELECT a, SUM(b) AS s FROM t GROUP BY a"] {
+            for round in 0..<100 {
+                let session = Session(options: ExecutionOptions(workers: 3, batchCapacity: 2 + round % 3,
+                                                                morselSize: 5 + round % 13, pinWorkers: false))
+                do {
+                    try session.run("CREATE TABLE t (a BIGINT, b BIGINT) WITH ('path' = '\(path)'); \(sql)") { _, _ in
+                        CollectingWriter()
+                    }
+                    Issue.record("expected an error")
+                } catch {
+                    #expect("\(error)".contains("t.csv:3:3: error:"), "round \(round): \(error)")
+                }
+            }
+        }
+    }
+}

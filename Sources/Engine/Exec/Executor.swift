@@ -74,6 +74,12 @@ public struct Progress: Sendable {
 /// An internal signal that another worker failed; never shown to users.
 struct Aborted: Error {}
 
+/// An error raised while working on a morsel (so the earliest one can be reported).
+struct MorselError: Error {
+    let morsel: Int
+    let error: Error
+}
+
 /// Runs one QueryPlan over its CSV input with N workers.
 ///
 /// Workers claim morsels of the file in order (`CSVScan`). Event-time semantics are
@@ -100,7 +106,11 @@ final class QueryRun: @unchecked Sendable {
     private var detached: [Int64]
     private var partials: [Int64: [AggState]] = [:]
     private var emitSeq = 0
-    private var failure: Error?
+    /// The error to report, and the morsel it came from (Int.min when it is not tied to
+    /// a morsel). With several workers, the error of the earliest morsel wins: a worker
+    /// on an earlier morsel keeps going after a later one failed, so the error reported
+    /// is the first one in the input, whatever the timing.
+    private var failure: (morsel: Int, error: Error)?
     private(set) var stats = RunStatistics()
     private var latency = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
     private var progressRows = 0
@@ -118,11 +128,15 @@ final class QueryRun: @unchecked Sendable {
         detached = Array(repeating: Int64.min, count: options.workers)
     }
 
-    var aborted: Bool { monitor.locked { failure != nil } }
+    /// Whether work on `morsel` is moot: an error has been seen at or before it.
+    func aborted(at morsel: Int) -> Bool { monitor.locked { failure.map { $0.morsel <= morsel } ?? false } }
 
-    private func fail(_ error: Error) {
+    /// Whether any error has been seen (no new morsels are claimed).
+    var failed: Bool { monitor.locked { failure != nil } }
+
+    func fail(_ error: Error, morsel: Int) {
         monitor.locked {
-            if failure == nil { failure = error }
+            if failure == nil || morsel < failure!.morsel { failure = (morsel, error) }
             monitor.broadcast()
         }
     }
@@ -148,11 +162,13 @@ final class QueryRun: @unchecked Sendable {
                     stats.rowsLate += local.rowsLate
                     stats.rowsNullTime += local.rowsNullTime
                 }
+            } catch let e as MorselError {
+                fail(e.error, morsel: e.morsel)
             } catch {
-                if !(error is Aborted) { fail(error) }
+                if !(error is Aborted) { fail(error, morsel: Int.min) }
             }
         }
-        if let failure = monitor.locked({ failure }) { throw failure }
+        if let failure = monitor.locked({ failure }) { throw failure.error }
         stats.rowsOut = sink.rowsWritten
         stats.latency = latencySummary
         return stats
@@ -216,7 +232,7 @@ final class QueryRun: @unchecked Sendable {
     func waitMaxBefore(_ k: Int) throws -> Int64 {
         try monitor.locked {
             while true {
-                if failure != nil { throw Aborted() }
+                if let f = failure, f.morsel < k { throw Aborted() }
                 if k == 0 { return Int64.min }
                 if k - 1 < prefixMax.count { return prefixMax[k - 1] }
                 monitor.wait()
@@ -286,6 +302,8 @@ final class Worker {
     let scratch: KeyScratch?
     let layout: KeyLayout?
     var emitted: [Batch] = []
+    /// The morsel this worker is on.
+    var current = 0
     var lateCount: UInt64 = 0
     var nullTimeCount: UInt64 = 0
     let windowLast: AlignedBuffer
@@ -320,72 +338,94 @@ final class Worker {
 
     // MARK: - Projection
 
-    private func projectLoop(_ exprs: [BoundExpr]) throws {
-        while !run.sink.stopped, let m = try run.source.claimMorsel() {
-            if run.aborted { throw Aborted() }
-            var out: [Batch] = []
-            let rowsBefore = stats.rowsRead
-            try run.source.read(m) { raw in
-                stats.rowsRead += raw.count
-                let batch = try withWindowColumns(raw)
-                var sel: SelectionVector?
-                if let f = plan.filter {
-                    sel = try Evaluator.select(f, batch, nil)
-                    if sel!.count == 0 { return }
-                }
-                let cols = try exprs.map { try Evaluator.evaluate($0, batch) }
-                out.append(Batch(schema: plan.outputSchema, columns: cols, count: batch.count, selection: sel).compacted())
-            }
-            run.source.finished(m)
-            run.noteProgress(m, rows: stats.rowsRead - rowsBefore)
-            try run.sink.submit(m.index, out)
-            run.recordLatency(m)
+    /// Runs `body` for morsel `m`, tagging its errors with the morsel.
+    private func onMorsel(_ m: Morsel, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let e as Aborted {
+            throw e
+        } catch let e as MorselError {
+            throw e
+        } catch {
+            throw MorselError(morsel: m.index, error: error)
         }
+    }
+
+    private func projectLoop(_ exprs: [BoundExpr]) throws {
+        while !run.sink.stopped, !run.failed, let m = try run.source.claimMorsel() {
+            current = m.index
+            try onMorsel(m) { try projectMorsel(m, exprs) }
+        }
+    }
+
+    private func projectMorsel(_ m: Morsel, _ exprs: [BoundExpr]) throws {
+        var out: [Batch] = []
+        let rowsBefore = stats.rowsRead
+        try run.source.read(m) { raw in
+            stats.rowsRead += raw.count
+            let batch = try withWindowColumns(raw)
+            var sel: SelectionVector?
+            if let f = plan.filter {
+                sel = try Evaluator.select(f, batch, nil)
+                if sel!.count == 0 { return }
+            }
+            let cols = try exprs.map { try Evaluator.evaluate($0, batch) }
+            out.append(Batch(schema: plan.outputSchema, columns: cols, count: batch.count, selection: sel).compacted())
+        }
+        run.source.finished(m)
+        run.noteProgress(m, rows: stats.rowsRead - rowsBefore)
+        try run.sink.submit(m.index, out)
+        run.recordLatency(m)
     }
 
     // MARK: - Aggregation
 
     private func aggregateLoop(_ agg: AggregatePlan) throws {
         let ordered = plan.watermark != nil && agg.windowed
-        while !run.sink.stopped, let m = try run.source.claimMorsel() {
-            if run.aborted { throw Aborted() }
-            var running: Int64? = ordered ? run.maxBefore(m.index) : Int64.min
-            var pending: [Batch] = []
-            var localMax = Int64.min
-            let rowsBefore = stats.rowsRead
-            try run.source.read(m) { raw in
-                stats.rowsRead += raw.count
-                let batch = try withWindowColumns(raw)
-                if ordered {
-                    let ts = batch.columns[plan.watermark!.column]
-                    localMax = max(localMax, ck_max_valid_i64(ts.int64s, ts.validityWords, batch.count))
-                    if running == nil, let known = run.maxBefore(m.index) {
-                        running = known
-                        for b in pending { try aggregate(b, agg, &running!) }
-                        pending.removeAll()
-                    }
-                }
-                if running != nil { try aggregate(batch, agg, &running!) } else { pending.append(batch) }
-            }
-            run.source.finished(m)
-            run.noteProgress(m, rows: stats.rowsRead - rowsBefore)
-            if ordered {
-                run.publishMax(m.index, localMax)
-                if running == nil {
-                    running = try run.waitMaxBefore(m.index)
-                    for b in pending { try aggregate(b, agg, &running!) }
-                }
-            }
-            let watermark = run.finishMorsel(m.index)
-            if agg.windowed {
-                if try handOver(upTo: watermark, agg) { run.recordLatency(m) }
-            }
+        while !run.sink.stopped, !run.failed, let m = try run.source.claimMorsel() {
+            current = m.index
+            try onMorsel(m) { try aggregateMorsel(m, agg, ordered) }
         }
         stats.rowsLate = Int(lateCount)
         stats.rowsNullTime = Int(nullTimeCount)
+        if run.failed { return }
         // A global aggregate (no GROUP BY) has one result row even over no input.
         if !agg.windowed && agg.keys.isEmpty && index == 0 { _ = state(0, agg) }
         try handOver(upTo: Int64.max, agg)
+    }
+
+    private func aggregateMorsel(_ m: Morsel, _ agg: AggregatePlan, _ ordered: Bool) throws {
+        var running: Int64? = ordered ? run.maxBefore(m.index) : Int64.min
+        var pending: [Batch] = []
+        var localMax = Int64.min
+        let rowsBefore = stats.rowsRead
+        try run.source.read(m) { raw in
+            stats.rowsRead += raw.count
+            let batch = try withWindowColumns(raw)
+            if ordered {
+                let ts = batch.columns[plan.watermark!.column]
+                localMax = max(localMax, ck_max_valid_i64(ts.int64s, ts.validityWords, batch.count))
+                if running == nil, let known = run.maxBefore(m.index) {
+                    running = known
+                    for b in pending { try aggregate(b, agg, &running!) }
+                    pending.removeAll()
+                }
+            }
+            if running != nil { try aggregate(batch, agg, &running!) } else { pending.append(batch) }
+        }
+        run.source.finished(m)
+        run.noteProgress(m, rows: stats.rowsRead - rowsBefore)
+        if ordered {
+            run.publishMax(m.index, localMax)
+            if running == nil {
+                running = try run.waitMaxBefore(m.index)
+                for b in pending { try aggregate(b, agg, &running!) }
+            }
+        }
+        let watermark = run.finishMorsel(m.index)
+        if agg.windowed {
+            if try handOver(upTo: watermark, agg) { run.recordLatency(m) }
+        }
     }
 
     /// Gives the run every local window that closed by `upTo`, then emits whichever
@@ -496,7 +536,7 @@ final class Worker {
     }
 
     private func aggregate(_ batch: Batch, _ agg: AggregatePlan, _ running: inout Int64) throws {
-        if run.aborted { throw Aborted() }
+        if run.aborted(at: current) { throw Aborted() }
         var sel: SelectionVector? = nil
         if let f = plan.filter { sel = try Evaluator.select(f, batch, nil) }
         if agg.windowed, let t = plan.tumble {
