@@ -233,7 +233,7 @@ for ((r = 0; r < RUNS; r++)); do
     | sed -n 's/.* in \([0-9.]*\) s (.*/\1/p')")
 done
 
-"$PY" - "$TSV" "$ROWS" "$(stat -c %s "$BIDS")" "$CAPTURE_BYTES" "$PARQUET_BYTES" "$THREADS" "${INNER[*]}" \
+"$PY" - "$TSV" "$ROWS" "$(stat -L -c %s "$BIDS")" "$CAPTURE_BYTES" "$PARQUET_BYTES" "$THREADS" "${INNER[*]}" \
   "$SPATE_REV" "$("$PY" -c 'import duckdb; print(duckdb.__version__)')" "$("$PY" -c 'import polars; print(polars.__version__)')" \
   >"$WORK/capture_results.md" <<'PYEOF'
 import statistics, sys

@@ -150,10 +150,33 @@ void ck_bitpack_lengths(const int32_t *offsets, size_t n, int32_t base, unsigned
         (W) == 64 ? x_ : (x_ & ((1ULL << ((W) & 63)) - 1));                           \
     })
 
-#define DEFINE_FOR(W)                                                                  \
-    static void unpack_for_##W(const uint8_t *in, size_t start, size_t n, int64_t base, \
-                               int64_t *out) {                                         \
-        for (size_t i = 0; i < n; i++) out[i] = (int64_t)((uint64_t)base + GET_BITS(in, start + i, W)); \
+// Value j (0..7) of the group of 8 values of width W starting at byte p: 8 values of
+// W bits are exactly W bytes, so every offset and shift is a compile-time constant.
+#define GROUP_GET(p, j, W)                                                                 \
+    ({                                                                                     \
+        uint64_t g_ = load64((p) + ((j) * (W)) / 8) >> (((j) * (W)) % 8);                   \
+        if ((W) > 57 && ((j) * (W)) % 8 + (W) > 64) g_ |= (uint64_t)(p)[((j) * (W)) / 8 + 8] << (64 - ((j) * (W)) % 8); \
+        (W) == 64 ? g_ : (g_ & ((1ULL << ((W) & 63)) - 1));                                \
+    })
+
+#define DEFINE_FOR(W)                                                                      \
+    static void unpack_for_##W(const uint8_t *in, size_t start, size_t n, int64_t base,     \
+                               int64_t *out) {                                             \
+        const uint64_t b = (uint64_t)base;                                                 \
+        size_t i = 0;                                                                      \
+        for (; i < n && ((start + i) & 7); i++) out[i] = (int64_t)(b + GET_BITS(in, start + i, W)); \
+        for (; i + 8 <= n; i += 8) {                                                       \
+            const uint8_t *p = in + ((start + i) / 8) * (W);                               \
+            out[i + 0] = (int64_t)(b + GROUP_GET(p, 0, W));                                \
+            out[i + 1] = (int64_t)(b + GROUP_GET(p, 1, W));                                \
+            out[i + 2] = (int64_t)(b + GROUP_GET(p, 2, W));                                \
+            out[i + 3] = (int64_t)(b + GROUP_GET(p, 3, W));                                \
+            out[i + 4] = (int64_t)(b + GROUP_GET(p, 4, W));                                \
+            out[i + 5] = (int64_t)(b + GROUP_GET(p, 5, W));                                \
+            out[i + 6] = (int64_t)(b + GROUP_GET(p, 6, W));                                \
+            out[i + 7] = (int64_t)(b + GROUP_GET(p, 7, W));                                \
+        }                                                                                  \
+        for (; i < n; i++) out[i] = (int64_t)(b + GET_BITS(in, start + i, W));             \
     }
 
 #define W_LIST(X)                                                                       \
@@ -179,11 +202,25 @@ void ck_bitunpack_for_i64(const uint8_t *in, size_t start, size_t n, int64_t bas
     for_table[w](in, start, n, base, out);
 }
 
-#define DEFINE_DELTA(W)                                                                  \
+#define DEFINE_DELTA(W)                                                                    \
     static int64_t unpack_delta_##W(const uint8_t *in, size_t start, size_t n, int64_t prev, \
                                     int64_t *out) {                                        \
         uint64_t p = (uint64_t)prev;                                                       \
-        for (size_t i = 0; i < n; i++) {                                                   \
+        size_t i = 0;                                                                      \
+        for (; i < n && ((start + i) & 7); i++) {                                          \
+            p += (uint64_t)unzigzag(GET_BITS(in, start + i, W));                           \
+            out[i] = (int64_t)p;                                                           \
+        }                                                                                  \
+        for (; i + 8 <= n; i += 8) {                                                       \
+            const uint8_t *q = in + ((start + i) / 8) * (W);                               \
+            uint64_t d[8];                                                                 \
+            for (int j = 0; j < 8; j++) d[j] = (uint64_t)unzigzag(GROUP_GET(q, j, W));     \
+            for (int j = 0; j < 8; j++) {                                                  \
+                p += d[j];                                                                 \
+                out[i + j] = (int64_t)p;                                                   \
+            }                                                                              \
+        }                                                                                  \
+        for (; i < n; i++) {                                                               \
             p += (uint64_t)unzigzag(GET_BITS(in, start + i, W));                           \
             out[i] = (int64_t)p;                                                           \
         }                                                                                  \
@@ -254,31 +291,61 @@ size_t ck_copy_bits(const uint64_t *src, size_t src_words, size_t src_bit, size_
 
 #include "ck_checksum.h"
 
+// A fast hash of a short byte string (8 bytes per multiply, then a final mix): the
+// dictionary only needs a good spread over its table, equality is checked by memcmp.
+static inline uint64_t str_hash(const uint8_t *p, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
+    while (n >= 8) {
+        h = (h ^ load64(p)) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+        p += 8;
+        n -= 8;
+    }
+    if (n > 0) {
+        uint64_t w = 0;
+        memcpy(&w, p, n);
+        h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    return h;
+}
+
+// Table slots hold (upper 32 bits of the hash) << 32 | (entry + 1); 0 is empty. A
+// probe compares the stored hash bits first, so memcmp runs only on a likely match.
 size_t ck_capture_dict_build(const int32_t *offsets, const uint8_t *bytes, size_t n,
                              uint32_t *codes, uint32_t *first, size_t max_entries,
-                             uint32_t *table, size_t slots) {
-    const size_t mask = slots - 1;
-    memset(table, 0xFF, slots * sizeof(uint32_t));
+                             uint32_t *table32, size_t slots) {
+    uint64_t *table = (uint64_t *)table32;  // slots / 2 entries of 64 bits
+    const size_t count = slots / 2;
+    const size_t mask = count - 1;
+    memset(table, 0, count * sizeof(uint64_t));
     size_t entries = 0;
     for (size_t i = 0; i < n; i++) {
         const uint8_t *s = bytes + offsets[i];
         const size_t len = (size_t)(offsets[i + 1] - offsets[i]);
-        size_t h = (size_t)ck_xxh64(s, len, 0) & mask;
+        const uint64_t hv = str_hash(s, len);
+        const uint64_t tag = hv & 0xFFFFFFFF00000000ULL;
+        size_t h = (size_t)hv & mask;
         for (;;) {
-            const uint32_t k = table[h];
-            if (k == UINT32_MAX) {
+            const uint64_t slot = table[h];
+            if (slot == 0) {
                 if (entries >= max_entries) return SIZE_MAX;
-                table[h] = (uint32_t)entries;
+                table[h] = tag | (uint64_t)(entries + 1);
                 first[entries] = (uint32_t)i;
                 codes[i] = (uint32_t)entries;
                 entries++;
                 break;
             }
-            const uint32_t r = first[k];
-            const size_t rlen = (size_t)(offsets[r + 1] - offsets[r]);
-            if (rlen == len && memcmp(bytes + offsets[r], s, len) == 0) {
-                codes[i] = k;
-                break;
+            if ((slot & 0xFFFFFFFF00000000ULL) == tag) {
+                const uint32_t k = (uint32_t)(slot & 0xFFFFFFFFULL) - 1;
+                const uint32_t r = first[k];
+                const size_t rlen = (size_t)(offsets[r + 1] - offsets[r]);
+                if (rlen == len && memcmp(bytes + offsets[r], s, len) == 0) {
+                    codes[i] = k;
+                    break;
+                }
             }
             h = (h + 1) & mask;
         }

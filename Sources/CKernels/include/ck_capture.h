@@ -77,7 +77,7 @@ size_t ck_copy_bits(const uint64_t *src, size_t src_words, size_t src_bit, size_
 /// Dictionary of the strings of rows 0..<n (offsets[0..n], bytes): codes[i] is the
 /// dictionary index of row i's string; first[k] the row where entry k first occurs
 /// (entries are numbered in order of first occurrence). `table` is scratch of `slots`
-/// words, slots a power of two >= 2 * max_entries. Returns the number of entries, or
+/// 32-bit words (8-byte aligned), slots a power of two >= 4 * max_entries. Returns the number of entries, or
 /// SIZE_MAX once it would exceed max_entries (codes and first are then incomplete).
 size_t ck_capture_dict_build(const int32_t *offsets, const uint8_t *bytes, size_t n,
                              uint32_t *codes, uint32_t *first, size_t max_entries,

@@ -127,7 +127,9 @@ final class BlockEncoder {
             let valid = ck_capture_stats_i64(c.int64s, validity, rows, &lo, &hi, &dor)
             let forWidth = valid == 0 ? 0 : Int(ck_bit_width(UInt64(bitPattern: hi) &- UInt64(bitPattern: lo)))
             let deltaWidth = Int(ck_bit_width(dor))
-            if validity == nil && rows > 0 && deltaWidth + 2 < forWidth {
+            // Delta decodes serially (a prefix sum): worth it only when it saves at least
+            // 4 bits and a quarter of the width (sorted ids, ordered timestamps).
+            if validity == nil && rows > 0 && deltaWidth + max(4, forWidth / 4) <= forWidth {
                 info.encoding = .delta
                 info.bitWidth = deltaWidth
                 info.base = c.int64s[0]
@@ -186,9 +188,10 @@ final class BlockEncoder {
     /// Writes the dictionary header, codes, lengths and bytes; returns their size.
     private func encodeDictionary(_ c: Column, rows: Int, into out: UnsafeMutableRawPointer, info: inout ChunkInfo) -> Int? {
         guard rows >= 4 else { return nil }
-        let maxEntries = rows / 2
+        // Up to rows/8 distinct strings (a small, cache-friendly table); more: lengths.
+        let maxEntries = max(rows / 8, 2)
         var slots = 64
-        while slots < 2 * maxEntries { slots *= 2 }
+        while slots < 4 * maxEntries { slots *= 2 }  // 2 words per entry, at most half full
         codes.reserve(rows * 4, preserving: 0)
         firsts.reserve(maxEntries * 4 + 4, preserving: 0)
         table.reserve(slots * 4, preserving: 0)
