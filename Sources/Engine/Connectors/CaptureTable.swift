@@ -57,7 +57,7 @@ struct CaptureTableProvider: TableProvider {
         for f in context.declared.fields {
             guard let k = fileSchema.index(of: f.name) else {
                 throw ConnectorError("column '\(f.name)' is not in the capture file '\(path)'", option: "path",
-                                     hint: "the file has: \(listing)")
+                                     hint: "the file has: \(listing) (or declare no columns to take them all)")
             }
             guard fileSchema[k].type == f.type else {
                 throw ConnectorError("column '\(f.name)' is \(f.type) in the table but \(fileSchema[k].type) in the capture file '\(path)'",
