@@ -522,3 +522,61 @@ enum CaptureFixture {
         }
     }
 }
+
+/// Chunks whose bytes were changed and whose checksums were then recomputed (a crafted
+/// file, not an accident): decoding must fail with an error or give some rows, never
+/// crash or read out of bounds.
+@Suite struct CaptureCraftedInputTests {
+    static let chunkSeed: UInt64 = 0x5350_4143_4348_554E  // docs/capture-format.md
+    static let blockSeed: UInt64 = 0x5350_4143_424C_4F43
+
+    @Test func rechecksummedGarbageNeverCrashes() throws {
+        // Uncompressed chunks of every encoding (dictionary and lengths strings, frame
+        // of reference, delta, bits, plain), so the changed bytes reach the decoders.
+        var rows = CaptureFixture.rows(600, seed: 31)
+        for i in 0..<300 where rows[i].name != nil { rows[i].name = ["Google", "Facebook", "channel-12"][i % 3] }  // block 0: a dictionary
+        for i in 300..<600 { rows[i].us = Int64(i) * 1_000_001 }                        // block 1: delta
+        let path = CaptureFixture.tempPath("crafted.spate")
+        try CaptureFixture.write(rows, to: path, options: CaptureWriterOptions(blockRows: 300, zstd: false))
+        let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let reader = try CaptureReader.open(path: path)
+        var rng = SplitMix64(seed: 77)
+        var errors = 0, decoded = 0
+        for trial in 0..<1500 {
+            var bytes = good
+            let k = trial % reader.blocks.count
+            let b = reader.blocks[k]
+            let header = try reader.blockHeader(k)
+            let j = Int(rng.next() % UInt64(header.chunks.count))
+            let c = header.chunks[j]
+            guard c.compression == .none, c.storedSize > 0 else { continue }
+            let start = b.bodyOffset + c.offset
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                // Mostly the first bytes (validity, dictionary header, widths), sometimes anywhere.
+                let at = rng.next() % 3 == 0 ? Int(rng.next() % UInt64(c.storedSize)) : Int(rng.next() % UInt64(min(c.storedSize, 24)))
+                bytes[start + at] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            // New chunk checksum into its descriptor, then the block header's own.
+            let sum = bytes.withUnsafeBytes { ck_xxh64($0.baseAddress! + start, c.storedSize, Self.chunkSeed) }
+            let d = b.offset + 48 + 64 * j + 48
+            for q in 0..<8 { bytes[d + q] = UInt8(truncatingIfNeeded: sum >> (8 * UInt64(q))) }
+            let hsum = bytes.withUnsafeBytes { ck_xxh64($0.baseAddress! + b.offset, b.headerSize - 8, Self.blockSeed) }
+            for q in 0..<8 { bytes[b.offset + b.headerSize - 8 + q] = UInt8(truncatingIfNeeded: hsum >> (8 * UInt64(q))) }
+            let p = CaptureDamageTests.write(bytes)
+            let r = try CaptureReader.open(path: p)
+            do {
+                try r.readBlock(k, columns: Array(0..<7), batchCapacity: 7) { batch in
+                    // Touch every value, strings included.
+                    _ = CaptureFixture.rows(of: batch)
+                }
+                decoded += 1
+            } catch let e as SpateError {
+                #expect(e.message.hasPrefix("block \(k) at offset \(b.offset): "), "\(e.message)")
+                errors += 1
+            }
+        }
+        #expect(errors > 0 && decoded > 0, "errors \(errors), decoded \(decoded)")
+        let encodings = Set(try reader.blocks.indices.flatMap { try reader.blockHeader($0).chunks.map(\.encoding) })
+        #expect(encodings == [.plain, .frameOfReference, .delta, .bits, .dictionary, .lengths], "\(encodings)")
+    }
+}

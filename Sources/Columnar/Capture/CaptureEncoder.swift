@@ -72,7 +72,7 @@ final class BlockEncoder {
             let dst = body + at
             var stored = info.payloadSize
             var compressed = false
-            if info.payloadSize > 0 {
+            if options.zstd && info.payloadSize > 0 {
                 let cap = Int(ZSTD_compressBound(info.payloadSize))
                 let r = ZSTD_compressCCtx(cctx, dst, cap, payload.pointer, info.payloadSize, options.level)
                 if ZSTD_isError(r) == 0 {

@@ -20,14 +20,17 @@ public struct CaptureWriterOptions: Sendable {
     /// A bit-packed chunk stays zstd-compressed only when that saves at least this
     /// fraction of its size: uncompressed bit-packed chunks decode several times faster.
     public var minZstdSaving: Double
+    /// False: no chunk is compressed (bigger files, the fastest reads).
+    public var zstd: Bool
 
     public init(blockRows: Int = 131_072, blockBytes: Int = 16 << 20, level: Int32 = 1, threads: Int? = nil,
-                minZstdSaving: Double = 0.2) {
+                minZstdSaving: Double = 0.2, zstd: Bool = true) {
         self.blockRows = max(1, min(blockRows, Int(Int32.max)))
         self.blockBytes = max(1, blockBytes)
         self.level = level
         self.threads = max(0, threads ?? captureCPUCount())
         self.minZstdSaving = minZstdSaving
+        self.zstd = zstd
     }
 }
 
