@@ -40,8 +40,11 @@ final class AccumulatorSet {
     /// values[i]: Int64 or Double per group (count, sum, min, max).
     private var values: [AlignedBuffer]
     /// counts[i]: non-null inputs per group, for aggregates that return NULL when a group
-    /// saw none (SUM, MIN, MAX, AVG); nil for COUNT.
+    /// saw none (SUM, MIN, MAX, AVG); nil for COUNT. Aggregates over the same input share
+    /// one buffer (SUM(x) and MAX(x) count x's non-null rows once); `ownsCount[i]` marks
+    /// the aggregate that maintains it.
     private var counts: [AlignedBuffer?]
+    private let ownsCount: [Bool]
     private(set) var capacity: Int
     private(set) var groups: Int = 0
     /// The first aggregate whose BIGINT sum overflowed (its values are then wrapped and
@@ -52,9 +55,23 @@ final class AccumulatorSet {
         self.specs = specs
         self.capacity = max(capacity, 16)
         values = specs.map { _ in AlignedBuffer(capacity: max(capacity, 16) * 8) }
+        var shared: [Int: AlignedBuffer] = [:]
+        var owns: [Bool] = []
         counts = specs.map { s in
-            (s.kind == .countStar || s.kind == .count) ? nil : AlignedBuffer(capacity: max(capacity, 16) * 8)
+            guard s.kind != .countStar && s.kind != .count, let input = s.input else {
+                owns.append(false)
+                return nil
+            }
+            if let b = shared[input] {
+                owns.append(false)
+                return b
+            }
+            let b = AlignedBuffer(capacity: max(capacity, 16) * 8)
+            shared[input] = b
+            owns.append(true)
+            return b
         }
+        ownsCount = owns
     }
 
     /// Whether aggregate i accumulates Doubles (SUM/MIN/MAX/AVG over DOUBLE).
@@ -75,7 +92,7 @@ final class AccumulatorSet {
             let v: Int64 = s.kind == .min ? .max : (s.kind == .max ? .min : 0)
             (p + from).update(repeating: v, count: to - from)
         }
-        if let c = counts[i] { (c.typed(Int64.self) + from).update(repeating: 0, count: to - from) }
+        if ownsCount[i], let c = counts[i] { (c.typed(Int64.self) + from).update(repeating: 0, count: to - from) }
     }
 
     /// Makes room for `n` groups in total and initialises the new ones.
@@ -86,7 +103,7 @@ final class AccumulatorSet {
             while c < n { c *= 2 }
             for i in specs.indices {
                 values[i].reserve(c * 8, preserving: groups * 8)
-                counts[i]?.reserve(c * 8, preserving: groups * 8)
+                if ownsCount[i] { counts[i]?.reserve(c * 8, preserving: groups * 8) }
             }
             capacity = c
         }
@@ -102,7 +119,7 @@ final class AccumulatorSet {
                 continue
             }
             let validity = input.validityWords
-            if let c = counts[i] { ck_agg_count(validity, g, sel, n, c.typed(Int64.self)) }
+            if ownsCount[i], let c = counts[i] { ck_agg_count(validity, g, sel, n, c.typed(Int64.self)) }
             switch s.kind {
             case .countStar:
                 ck_agg_count_star(g, sel, n, values[i].typed(Int64.self))
@@ -134,7 +151,7 @@ final class AccumulatorSet {
     /// for the groups k in `sel[0..<n]` (all of other's groups 0..<n when sel is nil).
     func combine(_ other: AccumulatorSet, mapping: UnsafePointer<UInt32>, _ sel: UnsafePointer<UInt32>?, _ n: Int) {
         for (i, s) in specs.enumerated() {
-            if let c = counts[i], let oc = other.counts[i] {
+            if ownsCount[i], let c = counts[i], let oc = other.counts[i] {
                 ck_agg_sum_i64(oc.typed(Int64.self), nil, mapping, sel, n, c.typed(Int64.self))
             }
             let si = other.values[i].typed(Int64.self), di = values[i].typed(Int64.self)

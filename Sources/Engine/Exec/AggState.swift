@@ -72,10 +72,10 @@ final class AggState: @unchecked Sendable {
                 }
             }
             var hashes = [UInt64](repeating: 0, count: all)
-            for g in 0..<all {
-                var x = ck_hash_i64_one(words[g * width])
-                for j in 1..<width { x = ck_hash_combine_one(x, ck_hash_i64_one(words[g * width + j])) }
-                hashes[g] = x
+            words.withUnsafeBufferPointer { w in
+                for g in 0..<all {
+                    hashes[g] = KeyEncoder.groupHash(w.baseAddress! + g * width, width: width, hasNullWord: layout.hasNullWord)
+                }
             }
             words.withUnsafeBufferPointer { w in hashes.withUnsafeBufferPointer { insert(w.baseAddress!, $0.baseAddress!) } }
         } else {

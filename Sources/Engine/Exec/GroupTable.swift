@@ -158,7 +158,12 @@ final class KeyScratch {
         for _ in 0..<width { words.append(AlignedBuffer(capacity: self.capacity * 8)) }
         hashes = AlignedBuffer(capacity: self.capacity * 8)
         groups = AlignedBuffer(capacity: self.capacity * 4)
+        zeros = AlignedBuffer(capacity: self.capacity * 8)
+        zeros.fill(0, count: zeros.capacity)
     }
+
+    /// Stands in for the null word of batches whose keys have no nulls.
+    let zeros: AlignedBuffer
 }
 
 enum KeyEncoder {
@@ -171,7 +176,12 @@ enum KeyEncoder {
         var pointers: [UnsafePointer<Int64>] = []
         pointers.reserveCapacity(layout.width)
         let hashes = scratch.hashes.typed(UInt64.self)
-        let nullWord = layout.hasNullWord ? scratch.words[keys.count].typed(Int64.self) : nil
+        // The null word is only built when some key column of this batch has a bitmap;
+        // otherwise it is all zeros (a shared zero buffer) and is not hashed: a key's
+        // hash covers its null word only when that word is not zero, so equal keys hash
+        // alike whichever batch they come from.
+        let anyNulls = keys.contains { $0.validityWords != nil }
+        let nullWord = layout.hasNullWord && anyNulls ? scratch.words[keys.count].typed(Int64.self) : nil
         if let nullWord {
             if let sel { for i in 0..<n { nullWord[Int(sel[i])] = 0 } } else { nullWord.update(repeating: 0, count: n) }
         }
@@ -222,9 +232,27 @@ enum KeyEncoder {
                 }
             }
         }
-        if let nullWord { pointers.append(UnsafePointer(nullWord)) }
         hashWords(pointers, sel, n, into: hashes)
+        if let nullWord {
+            for i in 0..<n {
+                let r = sel.map { Int($0[i]) } ?? i
+                if nullWord[r] != 0 { hashes[r] = ck_hash_combine_one(hashes[r], ck_hash_i64_one(nullWord[r])) }
+            }
+            pointers.append(UnsafePointer(nullWord))
+        } else if layout.hasNullWord {
+            pointers.append(UnsafePointer(scratch.zeros.typed(Int64.self)))
+        }
         return pointers
+    }
+
+    /// The hash of one stored group key (`width` words, the last being the null word
+    /// when `hasNullWord`), equal to what `encode` computes for the same key.
+    static func groupHash(_ words: UnsafePointer<Int64>, width: Int, hasNullWord: Bool) -> UInt64 {
+        let values = hasNullWord ? width - 1 : width
+        var x = ck_hash_i64_one(words[0])
+        for j in 1..<max(values, 1) { x = ck_hash_combine_one(x, ck_hash_i64_one(words[j])) }
+        if hasNullWord && words[width - 1] != 0 { x = ck_hash_combine_one(x, ck_hash_i64_one(words[width - 1])) }
+        return x
     }
 
     static func hashWords(_ words: [UnsafePointer<Int64>], _ sel: UnsafePointer<UInt32>?, _ n: Int,
