@@ -313,15 +313,20 @@ static inline uint64_t str_hash(const uint8_t *p, size_t n) {
 }
 
 // Table slots hold (upper 32 bits of the hash) << 32 | (entry + 1); 0 is empty. A
-// probe compares the stored hash bits first, so memcmp runs only on a likely match.
+// probe compares the stored hash bits first, so memcmp runs only on a likely match,
+// and it compares against the entry's copy in the compact `dict` arena (entries packed
+// in order, a few hundred KB that stay in cache) rather than against the row where the
+// entry first occurred (anywhere in a block's megabytes of strings).
 size_t ck_capture_dict_build(const int32_t *offsets, const uint8_t *bytes, size_t n,
                              uint32_t *codes, uint32_t *first, size_t max_entries,
-                             uint32_t *table32, size_t slots) {
+                             uint32_t *table32, size_t slots, uint8_t *dict,
+                             int32_t *dict_offsets) {
     uint64_t *table = (uint64_t *)table32;  // slots / 2 entries of 64 bits
     const size_t count = slots / 2;
     const size_t mask = count - 1;
     memset(table, 0, count * sizeof(uint64_t));
     size_t entries = 0;
+    dict_offsets[0] = 0;
     for (size_t i = 0; i < n; i++) {
         const uint8_t *s = bytes + offsets[i];
         const size_t len = (size_t)(offsets[i + 1] - offsets[i]);
@@ -335,14 +340,16 @@ size_t ck_capture_dict_build(const int32_t *offsets, const uint8_t *bytes, size_
                 table[h] = tag | (uint64_t)(entries + 1);
                 first[entries] = (uint32_t)i;
                 codes[i] = (uint32_t)entries;
+                const int32_t at = dict_offsets[entries];
+                if (len > 0) memcpy(dict + at, s, len);
+                dict_offsets[entries + 1] = at + (int32_t)len;
                 entries++;
                 break;
             }
             if ((slot & 0xFFFFFFFF00000000ULL) == tag) {
                 const uint32_t k = (uint32_t)(slot & 0xFFFFFFFFULL) - 1;
-                const uint32_t r = first[k];
-                const size_t rlen = (size_t)(offsets[r + 1] - offsets[r]);
-                if (rlen == len && memcmp(bytes + offsets[r], s, len) == 0) {
+                const int32_t at = dict_offsets[k];
+                if ((size_t)(dict_offsets[k + 1] - at) == len && memcmp(dict + at, s, len) == 0) {
                     codes[i] = k;
                     break;
                 }

@@ -76,12 +76,16 @@ size_t ck_copy_bits(const uint64_t *src, size_t src_words, size_t src_bit, size_
 
 /// Dictionary of the strings of rows 0..<n (offsets[0..n], bytes): codes[i] is the
 /// dictionary index of row i's string; first[k] the row where entry k first occurs
-/// (entries are numbered in order of first occurrence). `table` is scratch of `slots`
-/// 32-bit words (8-byte aligned), slots a power of two >= 4 * max_entries. Returns the number of entries, or
-/// SIZE_MAX once it would exceed max_entries (codes and first are then incomplete).
+/// (entries are numbered in order of first occurrence); the entries' bytes are packed
+/// into `dict` (room for the bytes of all n rows in the worst case), entry k at
+/// dict[dict_offsets[k] ..< dict_offsets[k + 1]] (dict_offsets: max_entries + 1 slots).
+/// `table` is scratch of `slots` 32-bit words (8-byte aligned), slots a power of two
+/// >= 4 * max_entries. Returns the number of entries, or SIZE_MAX once it would exceed
+/// max_entries (codes, first and dict are then incomplete).
 size_t ck_capture_dict_build(const int32_t *offsets, const uint8_t *bytes, size_t n,
                              uint32_t *codes, uint32_t *first, size_t max_entries,
-                             uint32_t *table, size_t slots);
+                             uint32_t *table, size_t slots, uint8_t *dict,
+                             int32_t *dict_offsets);
 
 /// Codes of `width` bytes (1, 2 or 4) from rows start..<start+n of a code stream;
 /// returns 0 if any code is >= limit (corrupt input), else 1.

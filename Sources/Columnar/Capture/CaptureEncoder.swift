@@ -182,6 +182,7 @@ final class BlockEncoder {
     private var firsts = AlignedBuffer(capacity: 64)
     private var table = AlignedBuffer(capacity: 64)
     private var dictOffsets = AlignedBuffer(capacity: 64)
+    private var dictBytesBuffer = AlignedBuffer(capacity: 64)
 
     /// Dictionary encoding of a string chunk when its strings repeat enough to pay for
     /// it (at most rows/2 distinct, and dictionary plus codes smaller than the bytes).
@@ -198,19 +199,15 @@ final class BlockEncoder {
         let o = c.offsets
         let base = Int(o[0])
         let arenaBytes = Int(o[rows]) - base
+        dictOffsets.reserve((maxEntries + 1) * 4, preserving: 0)
+        dictBytesBuffer.reserve(max(arenaBytes, 1), preserving: 0)
         let entries = ck_capture_dict_build(o, c.bytes, rows, codes.typed(UInt32.self), firsts.typed(UInt32.self),
-                                            maxEntries, table.typed(UInt32.self), slots)
+                                            maxEntries, table.typed(UInt32.self), slots,
+                                            dictBytesBuffer.typed(UInt8.self), dictOffsets.typed(Int32.self))
         guard entries >= 0, entries <= maxEntries else { return nil }  // -1: too many distinct strings
         let codeBytes = entries <= 256 ? 1 : (entries <= 65536 ? 2 : 4)
-        // The dictionary's own offsets (entry k: the string of row first[k]).
-        dictOffsets.reserve((entries + 1) * 4, preserving: 0)
+        // The dictionary's own offsets (entry k at dict[d[k] ..< d[k + 1]]).
         let d = dictOffsets.typed(Int32.self)
-        let f = firsts.typed(UInt32.self)
-        d[0] = 0
-        for k in 0..<entries {
-            let r = Int(f[k])
-            d[k + 1] = d[k] &+ (o[r + 1] &- o[r])
-        }
         let dictBytes = Int(d[entries])
         guard dictBytes + rows * codeBytes < arenaBytes else { return nil }
         var lo: Int32 = 0, hi: Int32 = 0
@@ -229,13 +226,8 @@ final class BlockEncoder {
         at += rows * codeBytes
         ck_bitpack_lengths(d, entries, lo, UInt32(lw), (out + at).assumingMemoryBound(to: UInt8.self))
         at += ck_bitpack_bytes(entries, UInt32(lw))
-        let bytes = c.bytes
-        for k in 0..<entries {
-            let r = Int(f[k])
-            let len = Int(o[r + 1] - o[r])
-            if len > 0 { (out + at).copyMemory(from: bytes + Int(o[r]), byteCount: len) }
-            at += len
-        }
+        if dictBytes > 0 { (out + at).copyMemory(from: dictBytesBuffer.pointer, byteCount: dictBytes) }
+        at += dictBytes
         info.encoding = .dictionary
         info.bitWidth = codeBytes * 8
         info.base = Int64(entries)
