@@ -60,6 +60,26 @@ struct CSVInputOptions: ParsableArguments {
         return o
     }
 
+    /// The flags given, as table options (`'csv.*'` keys) for the connector registry:
+    /// only what the user set, so other formats are not handed CSV options.
+    func tableOptions() throws -> [String: String] {
+        var o: [String: String] = [:]
+        if let d = delimiter { _ = try byte(d, "--delimiter"); o["csv.field-delimiter"] = d }
+        if noHeader { o["csv.header"] = "false" }
+        if let n = nullLiteral { o["csv.null-literal"] = n }
+        if comments { o["csv.allow-comments"] = "true" }
+        if let q = quote { _ = try byte(q, "--quote"); o["csv.quote-character"] = q }
+        if let e = escape { _ = try byte(e, "--escape"); o["csv.escape-character"] = e }
+        if let b = badRows {
+            guard ["fail", "skip", "dead-letter"].contains(b) else {
+                throw ValidationError("--bad-rows must be fail, skip or dead-letter, not '\(b)'")
+            }
+            o["csv.bad-rows"] = b
+        }
+        if let d = deadLetter { o["csv.dead-letter-path"] = d }
+        return o
+    }
+
     private func byte(_ v: String, _ flag: String) throws -> UInt8 {
         let text = v == "\\t" ? "\t" : v
         guard text.utf8.count == 1, let b = text.utf8.first else {

@@ -39,6 +39,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "The input's columns, as in CREATE TABLE (needed for CSV unless the reader infers them).")
     var schema: String?
 
+    @OptionGroup(title: "CSV input")
+    var csv: CSVInputOptions
+
     @Option(name: .customLong("option"), help: ArgumentHelp("An input table option, as in WITH (...): key=value (repeatable).", valueName: "key=value"))
     var tableOptions: [String] = []
 
@@ -74,6 +77,7 @@ struct ConvertCommand: ParsableCommand {
     private func execute() throws {
         var options: [String: String] = ["connector": "filesystem", "path": input]
         if let inputFormat { options["format"] = inputFormat }
+        options.merge(try csv.tableOptions()) { _, flag in flag }
         for o in tableOptions {
             let parts = o.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             options[String(parts[0])] = String(parts[1])

@@ -33,6 +33,9 @@ struct RecordCommand: ParsableCommand {
     @Option(help: "The input's columns, as in CREATE TABLE (default: inferred where the format can).")
     var schema: String?
 
+    @OptionGroup(title: "CSV input")
+    var csv: CSVInputOptions
+
     @Flag(help: "Add an arrival_time column with the wall-clock time each row was read.")
     var stampArrival = false
 
@@ -42,7 +45,7 @@ struct RecordCommand: ParsableCommand {
     func run() throws {
         do {
             let declared = try schema.map(Record.schema) ?? Schema([])
-            var options: [String: String] = [:]
+            var options = try csv.tableOptions()
             if let inputFormat { options["format"] = inputFormat }
             let writer = try OutputFormats.writer(format: format, path: output)
             let summary = try Record.run(input: input, declared: declared, options: options, stampArrival: stampArrival,

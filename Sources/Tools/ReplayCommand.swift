@@ -36,6 +36,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "The TIMESTAMP column to pace by (default: arrival_time, or the first TIMESTAMP column).")
     var timeColumn: String?
 
+    @OptionGroup(title: "CSV input")
+    var csv: CSVInputOptions
+
     @Option(help: "The file's columns, as in CREATE TABLE, for formats that do not carry a schema.")
     var schema: String?
 
@@ -58,7 +61,7 @@ struct ReplayCommand: ParsableCommand {
         do {
             let writer = try OutputFormats.writer(format: format, path: output)
             let declared = try schema.map(Record.schema) ?? Schema([])
-            let report = try Replay.run(path: file, declared: declared, options: [:], speed: ReplaySpeed(speed)!, by: by,
+            let report = try Replay.run(path: file, declared: declared, options: try csv.tableOptions(), speed: ReplaySpeed(speed)!, by: by,
                                         timeColumn: timeColumn, writer: writer,
                                         batchCapacity: ExecutionOptions().batchCapacity)
             if !quiet && !writer.isClosed { writeStderr("spate: " + report.summary + "\n") }

@@ -192,6 +192,18 @@ import Testing
         #expect(bad.stderr.contains("unknown Nexmark query 'q99'"))
     }
 
+    @Test func convertTakesCSVFlags() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-conv-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.csv").path
+        try "a;b\n1;NA\n3;4\n".write(toFile: input, atomically: true, encoding: .utf8)
+        let output = dir.appendingPathComponent("out.jsonl").path
+        let r = try spate(["convert", input, output, "-d", ";", "--null", "NA", "-q"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try String(contentsOfFile: output, encoding: .utf8) == "{\"a\":1,\"b\":null}\n{\"a\":3,\"b\":4}\n")
+    }
+
     @Test func usageErrorsExit64() throws {
         let r = try spate(["sql"])
         #expect(r.status == 64)
