@@ -395,12 +395,9 @@ final class Worker {
     }
 
     private func aggregateMorsel(_ m: Morsel, _ agg: AggregatePlan, _ ordered: Bool) throws {
-        // One worker always knows the event time before its morsel: aggregate while
-        // reading. Several workers read the whole morsel first and publish its largest
-        // event time before aggregating, so the next morsel's worker can start on its
-        // own aggregation instead of waiting for this one's.
-        var running: Int64? = ordered && run.options.workers > 1 ? nil : Int64.min
-        if ordered && running != nil { running = run.maxBefore(m.index) }
+        // Batches are aggregated as they are read once the event time before this
+        // morsel is known (always, with one worker); until then they wait here.
+        var running: Int64? = ordered ? run.maxBefore(m.index) : Int64.min
         var pending: [Batch] = []
         var localMax = Int64.min
         let rowsBefore = stats.rowsRead
@@ -410,6 +407,11 @@ final class Worker {
             if ordered {
                 let ts = batch.columns[plan.watermark!.column]
                 localMax = max(localMax, ck_max_valid_i64(ts.int64s, ts.validityWords, batch.count))
+                if running == nil, let known = run.maxBefore(m.index) {
+                    running = known
+                    for b in pending { try aggregate(b, agg, &running!) }
+                    pending.removeAll()
+                }
             }
             if running != nil { try aggregate(batch, agg, &running!) } else { pending.append(batch) }
         }
