@@ -96,8 +96,10 @@ import Testing
         #expect(text.hasPrefix("auction,bidder,dollars,ts\n"))
         #expect(r.stdout.isEmpty)
         // A device is written in place, never replaced by a renamed temporary file.
-        let null = try spate(["sql", "-f", "data/q_filter.sql", "-o", "/dev/null"])
-        #expect(null.status == 0)
+        for format in ["csv", "jsonl", "table", "spate"] {
+            let null = try spate(["sql", "-f", "data/q_filter.sql", "-o", "/dev/null", "--format", format])
+            #expect(null.status == 0, "\(format): \(null.stderr)")
+        }
         let attributes = try FileManager.default.attributesOfItem(atPath: "/dev/null")
         #expect(attributes[.type] as? FileAttributeType == .typeCharacterSpecial)
     }

@@ -67,8 +67,9 @@ public final class CSVBadRows: @unchecked Sendable {
     private var next = 0
     private var total = 0
     private var firstRow: CSVBadRow?
-    private var fd: Int32 = -1
-    private var tempPath: String?
+    /// The dead-letter destination (a temporary file renamed on `finish`; devices and
+    /// FIFOs written in place), opened with the first row.
+    private var file: OutputFile?
     private var failure: SpateError?
     private var done = false
 
@@ -77,8 +78,7 @@ public final class CSVBadRows: @unchecked Sendable {
     }
 
     deinit {
-        if fd >= 0 { close(fd) }
-        if !done, let tempPath { unlink(tempPath) }
+        if !done { file?.discard() }
     }
 
     /// Rows left out so far (in the morsels submitted).
@@ -113,30 +113,28 @@ public final class CSVBadRows: @unchecked Sendable {
         try lock.withLock {
             guard !done else { return }
             if let failure { throw failure }
-            guard case .deadLetter(let path) = policy else {
+            guard case .deadLetter = policy else {
                 done = true
                 return
             }
-            if fd < 0 { try openFile() }
-            if fsync(fd) != 0 { throw ioError("cannot write", path) }
-            close(fd)
-            fd = -1
-            if rename(tempPath!, path) != 0 { throw ioError("cannot rename the dead-letter file to", path) }
+            if file == nil { try openFile() }
+            try file!.commit()
             done = true
         }
     }
 
     private func openFile() throws {
         guard case .deadLetter(let path) = policy else { return }
-        let temp = path + ".tmp-\(getpid())"
-        fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw ioError("cannot create the dead-letter file", temp) }
-        tempPath = temp
+        do {
+            file = try OutputFile(path: path)
+        } catch let e as SpateError {
+            throw SpateError(.io, "cannot create the dead-letter file: " + e.message, path: path, hint: e.hint)
+        }
         try writeAll("file,line,error,row\n")
     }
 
     private func write(_ rows: [CSVBadRow]) throws {
-        if fd < 0 { try openFile() }
+        if file == nil { try openFile() }
         var text = ""
         for r in rows {
             text += CSVBadRows.field(r.path) + "," + String(r.line) + ","
@@ -147,18 +145,11 @@ public final class CSVBadRows: @unchecked Sendable {
 
     private func writeAll(_ text: String) throws {
         var copy = text
-        try copy.withUTF8 { buf in
-            var offset = 0
-            while offset < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + offset, buf.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    let e = ioError("cannot write the dead-letter file", tempPath ?? "")
-                    failure = e
-                    throw e
-                }
-                offset += n
-            }
+        do {
+            try copy.withUTF8 { buf in try file!.write(buf.baseAddress!, buf.count) }
+        } catch let e as SpateError {
+            failure = e
+            throw e
         }
     }
 
@@ -166,10 +157,5 @@ public final class CSVBadRows: @unchecked Sendable {
     static func field(_ s: String) -> String {
         guard s.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) else { return s }
         return "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
-    }
-
-    private func ioError(_ what: String, _ path: String) -> SpateError {
-        SpateError(.io, "\(what) '\(path)': \(String(cString: strerror(errno)))", path: path,
-                   hint: "check that the directory of 'csv.dead-letter-path' exists and is writable")
     }
 }

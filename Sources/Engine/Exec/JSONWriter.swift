@@ -10,41 +10,25 @@ import Glibc
 /// failed or interrupted run never leaves a half-written file (nor clobbers the
 /// previous one). Output is buffered; a closed stdout pipe stops writing quietly.
 final class BufferedResultFile {
-    private var fd: Int32
-    let path: String?
-    private let temporaryPath: String?
+    private let file: OutputFile
+    var path: String? { file.path }
     private(set) var base: UnsafeMutablePointer<UInt8>
     private(set) var count = 0
     private var capacity: Int
-    private var closed = false
     /// Set when stdout's reader went away (`spate ... | head`): the rest is discarded.
-    private(set) var pipeClosed = false
+    var pipeClosed: Bool { file.pipeClosed }
 
     /// `path` nil or "-" writes to standard output.
     init(path: String?) throws {
+        file = try OutputFile(path: path)
         capacity = 1 << 20
         base = .allocate(capacity: capacity)
-        guard let path, path != "-" else {
-            fd = 1
-            self.path = nil
-            temporaryPath = nil
-            return
-        }
-        self.path = path
-        let tmp = path + ".spate-tmp-\(getpid())"
-        temporaryPath = tmp
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            let reason = String(cString: strerror(errno))
-            base.deallocate()
-            throw SpateError(.io, "cannot write '\(path)': \(reason)", hint: "check that the directory exists and is writable")
-        }
     }
 
     deinit { base.deallocate() }
 
     /// True when writing to a terminal.
-    var isTerminal: Bool { isatty(fd) != 0 }
+    var isTerminal: Bool { file.isTerminal }
 
     @inline(__always) func reserve(_ more: Int) {
         guard count + more > capacity else { return }
@@ -101,42 +85,16 @@ final class BufferedResultFile {
     }
 
     func flush() throws {
-        var offset = 0
-        while offset < count && !pipeClosed {
-            let written = Glibc.write(fd, base + offset, count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                if errno == EPIPE && path == nil { pipeClosed = true; break }
-                let reason = String(cString: strerror(errno))
-                throw SpateError(.io, "cannot write \(path.map { "'\($0)'" } ?? "standard output"): \(reason)")
-            }
-            offset += written
-        }
+        try file.write(base, count)
         count = 0
     }
 
     func finish() throws {
         try flush()
-        guard let path, let temporaryPath, !closed else { return }
-        closed = true
-        if fsync(fd) != 0 || close(fd) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
-            throw SpateError(.io, "cannot write '\(path)': \(reason)")
-        }
-        if rename(temporaryPath, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
-            throw SpateError(.io, "cannot move the result into '\(path)': \(reason)")
-        }
+        try file.commit()
     }
 
-    func abandon() {
-        guard let temporaryPath, !closed else { return }
-        closed = true
-        close(fd)
-        unlink(temporaryPath)
-    }
+    func abandon() { file.discard() }
 }
 
 /// Writes results as JSON lines: one object per row, keys the column names in

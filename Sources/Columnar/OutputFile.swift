@@ -1,5 +1,3 @@
-import Columnar
-
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,6 +14,9 @@ public final class OutputFile {
     private var done = false
     /// Standard output's reader went away.
     public private(set) var pipeClosed = false
+
+    /// Whether the output is a terminal.
+    public var isTerminal: Bool { isatty(fd) != 0 }
 
     public init(path: String?) throws {
         guard let path, path != "-" else {
