@@ -12,10 +12,12 @@ import Darwin
 /// The bytes never move or change while the object lives, so scans keep raw pointers
 /// into them; nothing is copied into Swift arrays.
 public final class CSVFile: @unchecked Sendable {
-    public let path: String
-    public let size: Int
+    /// The bytes (mapped, or read in for pipes and devices).
+    public let input: MappedInput
+    public var path: String { input.path }
+    public var size: Int { input.size }
     /// The first byte; nil when the file is empty.
-    let bytes: UnsafePointer<UInt8>?
+    var bytes: UnsafePointer<UInt8>? { input.bytes }
     /// Where the text starts: 3 after a UTF-8 byte order mark, else 0.
     public var dataStart: Int {
         guard let bytes, size >= 3 else { return 0 }
@@ -24,116 +26,28 @@ public final class CSVFile: @unchecked Sendable {
     /// Lines before this file's first byte (a chunk of standard input), added to the
     /// line numbers of errors.
     public var lineOffset = 0
-    private enum Storage { case none, mapped, allocated }
-    private let storage: Storage
 
     /// Opens and maps `path`. Throws `SpateError(.io)` naming the path and the reason.
     public init(path: String) throws {
-        self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw CSVFile.ioError(path, "cannot open", errno) }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) != 0 { throw CSVFile.ioError(path, "cannot stat", errno) }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            throw SpateError(.io, "cannot read '\(path)': it is a directory", path: path,
-                             hint: "name a CSV file, not a directory")
-        }
-        if (st.st_mode & S_IFMT) == S_IFREG {
-            let n = Int(st.st_size)
-            size = n
-            if n == 0 {
-                bytes = nil
-                storage = .none
-                return
-            }
-            guard let p = mmap(nil, n, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
-                throw CSVFile.ioError(path, "cannot map", errno)
-            }
-            _ = madvise(p, n, Int32(MADV_SEQUENTIAL))
-            bytes = UnsafePointer(p.assumingMemoryBound(to: UInt8.self))
-            storage = .mapped
-            return
-        }
-        // Not a regular file: read it all (a streaming reader for stdin is separate).
-        var cap = 1 << 16
-        var buf = malloc(cap)!.assumingMemoryBound(to: UInt8.self)
-        var n = 0
-        while true {
-            if n == cap {
-                cap *= 2
-                buf = realloc(buf, cap)!.assumingMemoryBound(to: UInt8.self)
-            }
-            let r = read(fd, buf + n, cap - n)
-            if r < 0 {
-                if errno == EINTR { continue }
-                let e = errno
-                free(buf)
-                throw CSVFile.ioError(path, "cannot read", e)
-            }
-            if r == 0 { break }
-            n += r
-        }
-        size = n
-        bytes = n > 0 ? UnsafePointer(buf) : nil
-        if n == 0 { free(buf) }
-        storage = n > 0 ? .allocated : .none
+        input = try MappedInput(path: path, what: "a CSV file")
     }
 
     /// A file held in memory (tests, data that arrived some other way). `path` is
     /// only used to name it in errors.
     public convenience init(contents: some Sequence<UInt8>, path: String) {
-        let array = Array(contents)
-        self.init(copying: array, path: path)
+        self.init(copying: Array(contents), path: path)
     }
 
     /// A file held in memory, copied from `array`.
     public init(copying array: [UInt8], path: String) {
-        self.path = path
-        size = array.count
-        if array.isEmpty {
-            bytes = nil
-            storage = .none
-        } else {
-            let p = malloc(array.count)!.assumingMemoryBound(to: UInt8.self)
-            array.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: array.count) }
-            bytes = UnsafePointer(p)
-            storage = .allocated
-        }
-    }
-
-    deinit {
-        guard let bytes else { return }
-        switch storage {
-        case .mapped: munmap(UnsafeMutableRawPointer(mutating: bytes), size)
-        case .allocated: free(UnsafeMutableRawPointer(mutating: bytes))
-        case .none: break
-        }
+        input = MappedInput(contents: array, path: path)
     }
 
     /// Tells the kernel this process is done with bytes [start, end) for now: the
     /// pages leave the process's resident set (they stay in the page cache, and a
     /// later read maps them again). Keeps the RSS of a scan over a big mapped file at
     /// a few morsels instead of the whole file.
-    public func release(from start: Int, to end: Int) {
-        guard storage == .mapped, let bytes else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let first = (max(start, 0) + page - 1) / page * page
-        let last = min(end, size) / page * page
-        guard last > first else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: bytes + first), last - first, Int32(MADV_DONTNEED))
-    }
-
-    private static func ioError(_ path: String, _ what: String, _ code: Int32) -> SpateError {
-        let reason = String(cString: strerror(code))
-        let hint: String
-        switch code {
-        case ENOENT: hint = "check the path; relative paths start at the current directory"
-        case EACCES, EPERM: hint = "check the file's permissions"
-        default: hint = "check that the file exists and is readable"
-        }
-        return SpateError(.io, "\(what) '\(path)': \(reason)", path: path, hint: hint)
-    }
+    public func release(from start: Int, to end: Int) { input.release(from: start, to: end) }
 
     /// Header fields (parsed properly, quotes honoured, after a BOM and comment
     /// lines), nil when the file has no record. Used to check/infer the schema.
