@@ -3,38 +3,9 @@ import Testing
 
 /// `spate gen nexmark`, run as a user runs it.
 @Suite struct NexmarkCLITests {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    let cli = CLITests()
 
-    /// The `spate` binary next to the test bundle (swift build --build-tests builds it).
-    static var binary: URL? {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("spate")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }
-
-    func spate(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        guard let bin = Self.binary else {
-            Issue.record("the spate executable was not found next to the tests; build with `swift build --build-tests`")
-            return (-1, "", "")
-        }
-        let p = Process()
-        p.executableURL = bin
-        p.arguments = args
-        p.currentDirectoryURL = Self.repoRoot
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
+    func spate(_ args: [String]) throws -> CLITests.Output { try cli.spate(args) }
 
     @Test func genWritesTheSameFileForAnyWorkers() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-gen-\(UUID().uuidString)")
