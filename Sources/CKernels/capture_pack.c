@@ -294,6 +294,8 @@ size_t ck_copy_bits(const uint64_t *src, size_t src_words, size_t src_bit, size_
 // A fast hash of a short byte string (8 bytes per multiply, then a final mix): the
 // dictionary only needs a good spread over its table, equality is checked by memcmp.
 static inline uint64_t str_hash(const uint8_t *p, size_t n) {
+    const size_t len = n;
+    const uint8_t *const end = p + n;
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
     while (n >= 8) {
         h = (h ^ load64(p)) * 0xFF51AFD7ED558CCDULL;
@@ -302,14 +304,50 @@ static inline uint64_t str_hash(const uint8_t *p, size_t n) {
         n -= 8;
     }
     if (n > 0) {
-        uint64_t w = 0;
-        memcpy(&w, p, n);
+        // The last bytes without a variable-length copy (which stalls the load that
+        // follows it): the 8 bytes ending at the string's end when it has 8, else
+        // two overlapping 4-byte loads, else three single bytes.
+        uint64_t w;
+        if (len >= 8) {
+            w = load64(end - 8);
+        } else if (n >= 4) {
+            uint32_t a, b;
+            memcpy(&a, p, 4);
+            memcpy(&b, end - 4, 4);
+            w = (uint64_t)a | ((uint64_t)b << 32);
+        } else {
+            w = (uint64_t)p[0] | ((uint64_t)p[n / 2] << 8) | ((uint64_t)p[n - 1] << 16);
+        }
         h = (h ^ w) * 0xC4CEB9FE1A85EC53ULL;
     }
     h ^= h >> 33;
     h *= 0xFF51AFD7ED558CCDULL;
     h ^= h >> 33;
     return h;
+}
+
+// Equality of two byte strings of the same length, inline (short strings are the
+// common case, and a library memcmp call costs more than the comparison).
+static inline int str_equal(const uint8_t *a, const uint8_t *b, size_t n) {
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            if (load64(a + i) != load64(b + i)) return 0;
+        }
+        return i == n || load64(a + n - 8) == load64(b + n - 8);
+    }
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return x0 == y0 && x1 == y1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] != b[i]) return 0;
+    }
+    return 1;
 }
 
 // Table slots hold (upper 32 bits of the hash) << 32 | (entry + 1); 0 is empty. A
@@ -349,7 +387,7 @@ size_t ck_capture_dict_build(const int32_t *offsets, const uint8_t *bytes, size_
             if ((slot & 0xFFFFFFFF00000000ULL) == tag) {
                 const uint32_t k = (uint32_t)(slot & 0xFFFFFFFFULL) - 1;
                 const int32_t at = dict_offsets[k];
-                if ((size_t)(dict_offsets[k + 1] - at) == len && memcmp(dict + at, s, len) == 0) {
+                if ((size_t)(dict_offsets[k + 1] - at) == len && str_equal(dict + at, s, len)) {
                     codes[i] = k;
                     break;
                 }

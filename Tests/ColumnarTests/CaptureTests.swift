@@ -580,3 +580,32 @@ enum CaptureFixture {
         #expect(encodings == [.plain, .frameOfReference, .delta, .bits, .dictionary, .lengths], "\(encodings)")
     }
 }
+
+/// The dictionary tells apart strings that differ in one byte anywhere, at every length
+/// (its hash reads the tail with overlapping loads and compares inline).
+@Suite struct CaptureDictionaryTests {
+    @Test func nearlyEqualStringsStayDistinct() throws {
+        var distinct: [String] = [""]
+        for len in 1...40 {
+            let base = String(repeating: "a", count: len)
+            distinct.append(base)
+            for pos in 0..<len {
+                var bytes = Array(base.utf8)
+                bytes[pos] = UInt8(ascii: "b")
+                distinct.append(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+        // Each string many times, so that the block is dictionary-encoded.
+        var rows: [CaptureFixture.Row] = []
+        var rng = SplitMix64(seed: 11)
+        for i in 0..<(distinct.count * 10) {
+            rows.append(CaptureFixture.Row(id: Int64(i), name: distinct[Int(rng.next() % UInt64(distinct.count))]))
+        }
+        let path = CaptureFixture.tempPath("dict.spate")
+        _ = try CaptureFixture.write(rows, to: path, options: CaptureWriterOptions(blockRows: rows.count, threads: 0))
+        let reader = try CaptureReader.open(path: path)
+        #expect(try reader.blockHeader(0).chunks[3].encoding == .dictionary)
+        let back = try CaptureFixture.readAll(reader)
+        #expect(back.map(\.name) == rows.map(\.name))
+    }
+}
