@@ -30,23 +30,50 @@ final class OrderedSink: @unchecked Sendable {
     private let writer: ResultWriter
     /// Flush after every write (the input arrives over time: show results as they come).
     var streaming = false
-    private(set) var rowsWritten = 0
+    private var _rowsWritten = 0
     private var closed = false
+    /// Rows written so far.
+    var rowsWritten: Int { monitor.locked { _rowsWritten } }
 
     init(_ writer: ResultWriter) { self.writer = writer }
 
+    /// Whether a thread is writing now (it also writes whatever becomes ready while it
+    /// does, so the others never wait for the writer: they leave their batches and go
+    /// back to work).
+    private var writing = false
+
     func submit(_ seq: Int, _ batches: [Batch]) throws {
-        try monitor.locked {
+        var turn: [Batch]? = monitor.locked {
             pending[seq] = batches
-            while let ready = pending.removeValue(forKey: next) {
-                for b in ready where b.activeCount > 0 && !closed {
+            guard !writing, let ready = pending.removeValue(forKey: next) else { return nil }
+            writing = true
+            next += 1
+            return ready
+        }
+        while let ready = turn {
+            var rows = 0
+            var nowClosed = false
+            do {
+                for b in ready where b.activeCount > 0 && !nowClosed {
                     try writer.write(b)
-                    rowsWritten += b.activeCount
-                    closed = writer.isClosed
+                    rows += b.activeCount
+                    nowClosed = writer.isClosed
                 }
-                next += 1
+                if streaming { writer.flush() }
+            } catch {
+                monitor.locked { writing = false }
+                throw error
             }
-            if streaming { writer.flush() }
+            turn = monitor.locked {
+                _rowsWritten += rows
+                closed = closed || nowClosed
+                if !closed, let more = pending.removeValue(forKey: next) {
+                    next += 1
+                    return more
+                }
+                writing = false
+                return nil
+            }
         }
     }
 
