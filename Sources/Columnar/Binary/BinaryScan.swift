@@ -65,7 +65,7 @@ public final class BinaryScan: @unchecked Sendable {
     public let morselCount: Int
     public let outputSchema: Schema
 
-    private let lock = JSONLock()
+    private let lock = Monitor()
     private var claimed = 0
 
     public init(
@@ -110,7 +110,7 @@ public final class BinaryScan: @unchecked Sendable {
 
     /// Thread-safe: the next morsel in file order, nil when none are left.
     public func claimMorsel() -> BinaryMorsel? {
-        lock.withLock {
+        lock.locked {
             guard claimed < morselCount else { return nil }
             let i = claimed
             claimed += 1

@@ -62,7 +62,7 @@ final class CSVBadRowLog {
 /// has submitted, so memory stays bounded.
 public final class CSVBadRows: @unchecked Sendable {
     public let policy: CSVBadRowPolicy
-    private let lock = CSVLock()
+    private let lock = Monitor()
     private var pending: [Int: [CSVBadRow]] = [:]
     private var next = 0
     private var total = 0
@@ -82,10 +82,10 @@ public final class CSVBadRows: @unchecked Sendable {
     }
 
     /// Rows left out so far (in the morsels submitted).
-    public var count: Int { lock.withLock { total + pending.values.reduce(0) { $0 + $1.count } } }
+    public var count: Int { lock.locked { total + pending.values.reduce(0) { $0 + $1.count } } }
 
     /// The first left-out row in input order among those written out so far.
-    public var first: CSVBadRow? { lock.withLock { firstRow } }
+    public var first: CSVBadRow? { lock.locked { firstRow } }
 
     /// The dead-letter file's path, if any.
     public var deadLetterPath: String? {
@@ -95,7 +95,7 @@ public final class CSVBadRows: @unchecked Sendable {
 
     /// Morsel `seq`'s left-out rows (possibly none).
     public func submit(_ seq: Int, _ rows: [CSVBadRow]) throws {
-        try lock.withLock {
+        try lock.locked {
             if let failure { throw failure }
             pending[seq] = rows
             while let ready = pending.removeValue(forKey: next) {
@@ -110,7 +110,7 @@ public final class CSVBadRows: @unchecked Sendable {
     /// The input is done: the dead-letter file (possibly with only its header) gets
     /// its final name. Call once every morsel has submitted.
     public func finish() throws {
-        try lock.withLock {
+        try lock.locked {
             guard !done else { return }
             if let failure { throw failure }
             guard case .deadLetter = policy else {

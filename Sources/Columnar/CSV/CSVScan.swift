@@ -56,7 +56,7 @@ public final class CSVScan: @unchecked Sendable {
     /// earlier files of the same source).
     public var sequenceBase = 0
 
-    private let lock = CSVLock()
+    private let lock = Monitor()
     private var claimed = 0
     /// Per morsel: the first record start at or after its first byte (-1 unknown),
     /// the first record start at or after its end (-1 until it finished), whether it
@@ -137,7 +137,7 @@ public final class CSVScan: @unchecked Sendable {
 
     /// Thread-safe: claims the next morsel (in file order), nil when none are left.
     public func claimMorsel() -> CSVMorsel? {
-        lock.withLock {
+        lock.locked {
             guard claimed < morselCount else { return nil }
             let i = claimed
             claimed += 1
@@ -151,7 +151,7 @@ public final class CSVScan: @unchecked Sendable {
     public func parse(_ morsel: CSVMorsel, emit: (Batch) throws -> Void) throws {
         let k = morsel.index
         guard file.size > file.dataStart else {
-            lock.withLock { nextStart[k] = file.size; succeeded[k] = true }
+            lock.locked { nextStart[k] = file.size; succeeded[k] = true }
             try badRows?.submit(sequenceBase + k, [])
             return
         }
@@ -170,13 +170,13 @@ public final class CSVScan: @unchecked Sendable {
                     ctx, from: r0, limit: morsel.end, skipHeader: k == 0 && skipsHeader,
                     columns: columns, log: log, emit: emit)
             }
-            lock.withLock {
+            lock.locked {
                 nextStart[k] = next
                 succeeded[k] = true
             }
             try badRows?.submit(sequenceBase + k, log?.rows ?? [])
         } catch let error as SpateError where error.kind == .data && k > 0 && badRows == nil {
-            let clean = lock.withLock { succeeded[0..<k].allSatisfy { $0 } }
+            let clean = lock.locked { succeeded[0..<k].allSatisfy { $0 } }
             if !clean {
                 _ = try parseRecords(
                     ctx, from: file.dataStart, limit: r0, skipHeader: skipsHeader, columns: [], log: nil, emit: { _ in })
@@ -195,7 +195,7 @@ public final class CSVScan: @unchecked Sendable {
         var j = k
         var s = -1
         var done = false
-        lock.withLock {
+        lock.locked {
             if nextStart[k - 1] >= 0 {
                 s = nextStart[k - 1]
                 done = true
@@ -206,7 +206,7 @@ public final class CSVScan: @unchecked Sendable {
             if j > 0 { s = exactStart[j] >= 0 ? exactStart[j] : nextStart[j - 1] }
         }
         if done { return s }
-        if j == 0 { s = lock.withLock { headerEnd } }
+        if j == 0 { s = lock.locked { headerEnd } }
         while j < k {
             let target = morselStart(j + 1)
             var next = s
@@ -223,9 +223,9 @@ public final class CSVScan: @unchecked Sendable {
             j += 1
             let found = next
             let jj = j
-            lock.withLock { if exactStart[jj] < 0 { exactStart[jj] = found } }
+            lock.locked { if exactStart[jj] < 0 { exactStart[jj] = found } }
             s = next
-            if let handed = lock.withLock({ jj < k && nextStart[jj] >= 0 ? nextStart[jj] : nil }) {
+            if let handed = lock.locked({ jj < k && nextStart[jj] >= 0 ? nextStart[jj] : nil }) {
                 // A predecessor finished meanwhile: start from what it found.
                 j += 1
                 s = handed
@@ -254,12 +254,12 @@ public final class CSVScan: @unchecked Sendable {
     private func linesBefore(_ k: Int) -> Int {
         var total = 0
         for j in 0..<k {
-            var c = lock.withLock { lineFeeds[j] }
+            var c = lock.locked { lineFeeds[j] }
             if c < 0 {
                 let start = morselStart(j)
                 c = ck_csv_count_byte(file.bytes! + start, min(file.size, start + morselSize) - start, 10)
                 let cc = c
-                lock.withLock { lineFeeds[j] = cc }
+                lock.locked { lineFeeds[j] = cc }
             }
             total += c
         }
@@ -269,11 +269,11 @@ public final class CSVScan: @unchecked Sendable {
     // MARK: - Parsing records
 
     private func takeContext() -> CSVParseContext {
-        if let ctx = lock.withLock({ pool.popLast() }) { return ctx }
+        if let ctx = lock.locked({ pool.popLast() }) { return ctx }
         return CSVParseContext(batchCapacity: batchCapacity, columnCount: columns.count)
     }
 
-    private func returnContext(_ ctx: CSVParseContext) { lock.withLock { pool.append(ctx) } }
+    private func returnContext(_ ctx: CSVParseContext) { lock.locked { pool.append(ctx) } }
 
     private static func freshState() -> ck_csv_index_state {
         var st = ck_csv_index_state()
@@ -777,24 +777,3 @@ struct KnownLines {
     }
 }
 
-/// A mutex (the Columnar target depends on nothing but CKernels and the C library).
-final class CSVLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    @inline(__always)
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
-    }
-}

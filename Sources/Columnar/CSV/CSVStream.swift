@@ -42,13 +42,13 @@ public final class CSVStream: @unchecked Sendable {
     }
 
     nonisolated(unsafe) private static var stdinStream: CSVStream?
-    private static let stdinLock = CSVLock()
+    private static let stdinLock = Monitor()
 
     /// The process's standard input, shared by whoever reads it (schema inference
     /// peeks at it, then a query reads it).
     public static func standardInput(options: CSVOptions) throws -> CSVStream {
         try options.validate()
-        return stdinLock.withLock {
+        return stdinLock.locked {
             if let s = stdinStream, s.options == options { return s }
             let s = CSVStream(fd: 0, options: options)
             stdinStream = s

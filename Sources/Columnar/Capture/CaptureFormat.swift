@@ -512,54 +512,6 @@ enum CaptureFooter {
 
 // MARK: - Threads
 
-/// A mutex with one condition variable (pthread based, no Foundation).
-final class CaptureMonitor: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    private var cond = pthread_cond_t()
-
-    init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&cond, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(&cond)
-        pthread_mutex_destroy(&mutex)
-    }
-
-    @inline(__always)
-    func locked<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
-
-    func wait() { pthread_cond_wait(&cond, &mutex) }
-    func broadcast() { pthread_cond_broadcast(&cond) }
-}
-
-private final class ThreadBox: @unchecked Sendable {
-    let body: () -> Void
-    init(_ body: @escaping () -> Void) { self.body = body }
-}
-
-/// Starts a thread running `body` (joined with `pthread_join`); nil when the system
-/// has no thread to give (the body does not run).
-func startThread(_ body: @escaping () -> Void) -> pthread_t? {
-    let box = Unmanaged.passRetained(ThreadBox(body))
-    var tid = pthread_t()
-    let rc = pthread_create(&tid, nil, { raw in
-        let b = Unmanaged<ThreadBox>.fromOpaque(raw!).takeRetainedValue()
-        b.body()
-        return nil
-    }, box.toOpaque())
-    if rc != 0 {
-        box.release()
-        return nil
-    }
-    return tid
-}
-
 /// Available CPUs (the affinity mask's size; at least 1).
 func captureCPUCount() -> Int {
     max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

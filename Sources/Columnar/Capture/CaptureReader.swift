@@ -58,7 +58,7 @@ public final class CaptureReader: @unchecked Sendable {
     public let damage: CaptureDamage?
 
     private let base: UnsafeMutableRawPointer?
-    private let monitor = CaptureMonitor()
+    private let monitor = Monitor()
     private var contexts: [OpaquePointer] = []
     private var _chunksRead = 0
     private var _chunksDecompressed = 0

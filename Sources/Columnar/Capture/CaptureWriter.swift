@@ -69,7 +69,7 @@ public final class CaptureFileWriter: @unchecked Sendable {
     private let hasStrings: Bool
 
     // Shared with the encoder threads, under `monitor`.
-    private let monitor = CaptureMonitor()
+    private let monitor = Monitor()
     private var queue: [(seq: Int, slices: [(batch: Batch, start: Int, count: Int)], rows: Int)] = []
     private var queuedRows = 0
     private var encodingRows = 0

@@ -85,7 +85,7 @@ public final class JSONScan: @unchecked Sendable {
     /// The columns, in order.
     public let outputSchema: Schema
 
-    private let lock = JSONLock()
+    private let lock = Monitor()
     private var claimed = 0
     private var succeeded: [Bool]
     private var skipped = 0
@@ -123,11 +123,11 @@ public final class JSONScan: @unchecked Sendable {
     deinit { names.deallocate() }
 
     /// Lines skipped so far because of `ignoreParseErrors`.
-    public var skippedLines: Int { lock.withLock { skipped } }
+    public var skippedLines: Int { lock.locked { skipped } }
 
     /// Thread-safe: the next morsel in file order, nil when none are left.
     public func claimMorsel() -> JSONMorsel? {
-        lock.withLock {
+        lock.locked {
             guard claimed < morselCount else { return nil }
             let i = claimed
             claimed += 1
@@ -144,12 +144,12 @@ public final class JSONScan: @unchecked Sendable {
         do {
             if r0 < morsel.end {
                 let n = try parseLines(from: r0, limit: morsel.end, emit: emit)
-                if n > 0 { lock.withLock { skipped += n } }
+                if n > 0 { lock.locked { skipped += n } }
             }
-            lock.withLock { succeeded[k] = true }
+            lock.locked { succeeded[k] = true }
         } catch let error as SpateError where error.kind == .data && k > 0 {
             // Report the first bad line of the file, whichever worker gets there first.
-            let clean = lock.withLock { succeeded[0..<k].allSatisfy { $0 } }
+            let clean = lock.locked { succeeded[0..<k].allSatisfy { $0 } }
             if !clean { _ = try parseLines(from: 0, limit: r0, emit: { _ in }) }
             throw error
         }
@@ -169,11 +169,11 @@ public final class JSONScan: @unchecked Sendable {
     // MARK: - Parsing
 
     private func takeContext() -> JSONParseContext {
-        if let ctx = lock.withLock({ pool.popLast() }) { return ctx }
+        if let ctx = lock.locked({ pool.popLast() }) { return ctx }
         return JSONParseContext(batchCapacity: batchCapacity, columnCount: columns.count)
     }
 
-    private func returnContext(_ ctx: JSONParseContext) { lock.withLock { pool.append(ctx) } }
+    private func returnContext(_ ctx: JSONParseContext) { lock.locked { pool.append(ctx) } }
 
     /// Parses the lines starting in [from, limit); returns the lines skipped.
     private func parseLines(from: Int, limit: Int, emit: (Batch) throws -> Void) throws -> Int {
@@ -430,24 +430,3 @@ final class JSONParseContext {
     }
 }
 
-/// A mutex (Columnar depends on nothing but CKernels and the C library).
-final class JSONLock: @unchecked Sendable {
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-
-    init() {
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    @inline(__always)
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
-    }
-}

@@ -213,18 +213,10 @@ public final class PacedSource: BatchSource, @unchecked Sendable {
     /// Reads the inner source in order on a thread of its own, `readAhead` rows ahead
     /// of the consumer.
     private func startReader() {
-        let box = Unmanaged.passRetained(self)
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { raw in
-            let me = Unmanaged<PacedSource>.fromOpaque(raw!).takeRetainedValue()
-            me.readLoop()
-            return nil
-        }, box.toOpaque())
-        if rc == 0 {
-            pthread_detach(tid)
+        if let t = startThread({ [self] in readLoop() }) {
+            pthread_detach(t)
         } else {
-            box.release()
-            readerError = SpateError(.runtime, "cannot start the replay reader thread (error \(rc))")
+            readerError = SpateError(.runtime, "cannot start the replay reader thread")
         }
     }
 
