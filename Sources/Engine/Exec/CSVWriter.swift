@@ -4,74 +4,6 @@ import Columnar
 import Glibc
 #endif
 
-/// A growable byte buffer for formatting output without per-value allocations.
-struct OutputBuffer {
-    private(set) var base: UnsafeMutablePointer<UInt8>
-    private(set) var count = 0
-    private(set) var capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        base = .allocate(capacity: capacity)
-    }
-
-    func free() { base.deallocate() }
-
-    @inline(__always)
-    mutating func reserve(_ more: Int) {
-        guard count + more > capacity else { return }
-        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: max(capacity * 2, count + more))
-        fresh.update(from: base, count: count)
-        base.deallocate()
-        base = fresh
-        capacity = max(capacity * 2, count + more)
-    }
-
-    @inline(__always) mutating func append(_ b: UInt8) {
-        reserve(1)
-        base[count] = b
-        count += 1
-    }
-
-    @inline(__always) mutating func append(_ p: UnsafePointer<UInt8>, _ n: Int) {
-        reserve(n)
-        (base + count).update(from: p, count: n)
-        count += n
-    }
-
-    mutating func append(_ s: StaticString) {
-        append(s.utf8Start, s.utf8CodeUnitCount)
-    }
-
-    mutating func append(_ s: String) {
-        var copy = s
-        copy.withUTF8 { append($0.baseAddress!, $0.count) }
-    }
-
-    @inline(__always) mutating func appendInt(_ v: Int64) {
-        reserve(20)
-        var m = v.magnitude
-        if v < 0 { base[count] = UInt8(ascii: "-"); count += 1 }
-        var digits = 1
-        var t = m / 10
-        while t > 0 { digits += 1; t /= 10 }
-        var k = count + digits - 1
-        repeat {
-            base[k] = UInt8(truncatingIfNeeded: 48 + m % 10)
-            m /= 10
-            k -= 1
-        } while m > 0
-        count += digits
-    }
-
-    @inline(__always) mutating func appendTimestamp(_ ms: Int64) {
-        reserve(Timestamp.maxFormattedLength)
-        count += Timestamp.format(millis: ms, into: base + count)
-    }
-
-    mutating func removeAll() { count = 0 }
-}
-
 /// Writes results as RFC 4180 CSV with a header row: fields containing the delimiter,
 /// a quote, CR or LF (or leading/trailing spaces) are quoted, quotes doubled; NULL is an
 /// empty field.
@@ -80,30 +12,21 @@ struct OutputBuffer {
 /// the target only when the query has finished, so a failed or interrupted run never
 /// leaves a half-written file behind (and never clobbers the previous one).
 public final class CSVResultWriter: ResultWriter {
-    private let file: OutputFile
-    private var buffer = OutputBuffer(capacity: 1 << 20)
+    private let buffer: BufferedResultFile
     private let delimiter: UInt8
     private let header: Bool
     /// Set when stdout's reader went away (`spate ... | head`): the rest is discarded.
-    public var pipeClosed: Bool { file.pipeClosed }
-    public var isClosed: Bool { file.pipeClosed }
+    public var pipeClosed: Bool { buffer.pipeClosed }
+    public var isClosed: Bool { buffer.pipeClosed }
 
     /// `path` nil or "-" writes to standard output.
     public init(path: String?, delimiter: UInt8 = UInt8(ascii: ","), header: Bool = true) throws {
         self.delimiter = delimiter
         self.header = header
-        do {
-            file = try OutputFile(path: path)
-        } catch {
-            buffer.free()
-            throw error
-        }
+        buffer = try BufferedResultFile(path: path)
     }
 
-    deinit {
-        buffer.free()
-        lastText.deallocate()
-    }
+    deinit { lastText.deallocate() }
 
     public func begin(_ schema: Schema) throws {
         guard header else { return }
@@ -154,7 +77,7 @@ public final class CSVResultWriter: ResultWriter {
                         }
                     }
                     buffer.append(10)
-                    if buffer.count >= 1 << 20 { try flushBuffer() }
+                    try buffer.flushIfFull()
                 }
             }
         }
@@ -208,23 +131,17 @@ public final class CSVResultWriter: ResultWriter {
 
     /// Writes the buffered rows out now (errors surface at `finish`).
     public func flush() {
-        do { try flushBuffer() } catch { pendingError = pendingError ?? error }
+        do { try buffer.flush() } catch { pendingError = pendingError ?? error }
     }
 
     private var pendingError: Error?
 
-    private func flushBuffer() throws {
-        try file.write(buffer.base, buffer.count)
-        buffer.removeAll()
-    }
-
     public func finish() throws {
         if let pendingError { throw pendingError }
-        try flushBuffer()
-        try file.commit()
+        try buffer.finish()
     }
 
-    public func abandon() { file.discard() }
+    public func abandon() { buffer.abandon() }
 }
 
 /// Collects results in memory (tests, and the SQL test runner).
