@@ -32,7 +32,7 @@ struct JSONRead {
 
     func rows(bytes: [UInt8]) throws -> [[String]] {
         let s = scan(bytes: bytes)
-        var morsels: [JSONMorsel] = []
+        var morsels: [Morsel] = []
         while let m = s.claimMorsel() { morsels.append(m) }
         var byMorsel = [[[String]]](repeating: [], count: morsels.count)
         for m in reversed ? morsels.reversed() : morsels {

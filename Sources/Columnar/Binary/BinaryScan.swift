@@ -32,20 +32,6 @@ public struct BinaryColumn: Sendable, Hashable {
     }
 }
 
-/// A byte range of whole records of a binary file.
-public struct BinaryMorsel: Sendable, Hashable {
-    public let index: Int
-    /// Records [firstRecord, endRecord).
-    public let firstRecord: Int
-    public let endRecord: Int
-
-    public init(index: Int, firstRecord: Int, endRecord: Int) {
-        self.index = index
-        self.firstRecord = firstRecord
-        self.endRecord = endRecord
-    }
-}
-
 /// One parallel scan of a file of fixed-size records: morsels are runs of whole
 /// records, and each batch is decoded column by column by the strided C decoders
 /// (no per-row work in Swift). There are no NULLs in binary records.
@@ -65,8 +51,7 @@ public final class BinaryScan: @unchecked Sendable {
     public let morselCount: Int
     public let outputSchema: Schema
 
-    private let lock = Monitor()
-    private var claimed = 0
+    private let ranges: MorselRanges
 
     public init(
         file: MappedInput, layout: BinaryLayout, headerBytes: Int, columns: [BinaryColumn], batchCapacity: Int,
@@ -101,7 +86,8 @@ public final class BinaryScan: @unchecked Sendable {
         self.batchCapacity = batchCapacity
         recordCount = body / size
         recordsPerMorsel = max(1, morselSize / size)
-        morselCount = max(1, (recordCount + recordsPerMorsel - 1) / recordsPerMorsel)
+        ranges = MorselRanges(total: recordCount, perMorsel: recordsPerMorsel)
+        morselCount = ranges.count
         outputSchema = Schema(columns.map { Field($0.name, $0.type) })
     }
 
@@ -109,23 +95,16 @@ public final class BinaryScan: @unchecked Sendable {
     public func offset(ofRecord r: Int) -> Int { headerBytes + r * layout.recordSize }
 
     /// Thread-safe: the next morsel in file order, nil when none are left.
-    public func claimMorsel() -> BinaryMorsel? {
-        lock.locked {
-            guard claimed < morselCount else { return nil }
-            let i = claimed
-            claimed += 1
-            let first = i * recordsPerMorsel
-            return BinaryMorsel(index: i, firstRecord: first, endRecord: min(recordCount, first + recordsPerMorsel))
-        }
-    }
+    /// The next run of records (morsel start/end are record numbers).
+    public func claimMorsel() -> Morsel? { ranges.claim() }
 
     /// Decodes a morsel's records, calling `emit` with its batches in order.
-    public func read(_ morsel: BinaryMorsel, emit: (Batch) throws -> Void) throws {
+    public func read(_ morsel: Morsel, emit: (Batch) throws -> Void) throws {
         guard let bytes = file.bytes else { return }
         let stride = layout.recordSize
-        var r = morsel.firstRecord
-        while r < morsel.endRecord {
-            let n = min(batchCapacity, morsel.endRecord - r)
+        var r = morsel.start
+        while r < morsel.end {
+            let n = min(batchCapacity, morsel.end - r)
             let base = bytes + offset(ofRecord: r)
             var built: [Column] = []
             built.reserveCapacity(columns.count)
@@ -163,7 +142,7 @@ public final class BinaryScan: @unchecked Sendable {
     }
 
     /// The morsel's bytes (to release them after reading).
-    public func byteRange(_ m: BinaryMorsel) -> Range<Int> { offset(ofRecord: m.firstRecord)..<offset(ofRecord: m.endRecord) }
+    public func byteRange(_ m: Morsel) -> Range<Int> { offset(ofRecord: m.start)..<offset(ofRecord: m.end) }
 
     static func kind(_ bytes: Int, _ signed: Bool) -> Int32 {
         let k: ck_binary_kind

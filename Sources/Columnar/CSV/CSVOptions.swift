@@ -113,15 +113,3 @@ public struct CSVColumn: Sendable, Hashable {
     }
 }
 
-/// A byte range of the file; its records are those that start in it.
-public struct CSVMorsel: Sendable, Hashable {
-    public let index: Int
-    public let start: Int
-    public let end: Int
-
-    public init(index: Int, start: Int, end: Int) {
-        self.index = index
-        self.start = start
-        self.end = end
-    }
-}

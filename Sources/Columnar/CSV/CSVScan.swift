@@ -57,7 +57,7 @@ public final class CSVScan: @unchecked Sendable {
     public var sequenceBase = 0
 
     private let lock = Monitor()
-    private var claimed = 0
+    private let ranges: MorselRanges
     /// Per morsel: the first record start at or after its first byte (-1 unknown),
     /// the first record start at or after its end (-1 until it finished), whether it
     /// finished without error, and its line feeds (-1 not counted).
@@ -99,7 +99,8 @@ public final class CSVScan: @unchecked Sendable {
         } else {
             self.badRows = nil
         }
-        morselCount = file.size == 0 ? 1 : (file.size + morselSize - 1) / morselSize
+        ranges = MorselRanges(total: file.size, perMorsel: morselSize)
+        morselCount = ranges.count
         outputSchema = Schema(columns.map { Field($0.name, $0.type) })
         exactStart = [Int](repeating: -1, count: morselCount)
         nextStart = [Int](repeating: -1, count: morselCount)
@@ -136,19 +137,11 @@ public final class CSVScan: @unchecked Sendable {
     }()
 
     /// Thread-safe: claims the next morsel (in file order), nil when none are left.
-    public func claimMorsel() -> CSVMorsel? {
-        lock.locked {
-            guard claimed < morselCount else { return nil }
-            let i = claimed
-            claimed += 1
-            let start = i * morselSize
-            return CSVMorsel(index: i, start: start, end: min(file.size, start + morselSize))
-        }
-    }
+    public func claimMorsel() -> Morsel? { ranges.claim() }
 
     /// Parses a claimed morsel, calling `emit` with each batch of its records, in
     /// order. Several threads call this concurrently on different morsels.
-    public func parse(_ morsel: CSVMorsel, emit: (Batch) throws -> Void) throws {
+    public func parse(_ morsel: Morsel, emit: (Batch) throws -> Void) throws {
         let k = morsel.index
         guard file.size > file.dataStart else {
             lock.locked { nextStart[k] = file.size; succeeded[k] = true }

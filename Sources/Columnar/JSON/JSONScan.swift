@@ -41,19 +41,6 @@ public struct JSONColumn: Sendable, Hashable {
     }
 }
 
-/// A byte range of a JSON lines file; its rows are the lines that start in it.
-public struct JSONMorsel: Sendable, Hashable {
-    public let index: Int
-    public let start: Int
-    public let end: Int
-
-    public init(index: Int, start: Int, end: Int) {
-        self.index = index
-        self.start = start
-        self.end = end
-    }
-}
-
 /// One parallel scan of a JSON lines file: one flat object per line, typed by the
 /// declared columns.
 ///
@@ -86,7 +73,7 @@ public final class JSONScan: @unchecked Sendable {
     public let outputSchema: Schema
 
     private let lock = Monitor()
-    private var claimed = 0
+    private let ranges: MorselRanges
     private var succeeded: [Bool]
     private var skipped = 0
     private var pool: [JSONParseContext] = []
@@ -104,7 +91,8 @@ public final class JSONScan: @unchecked Sendable {
         self.options = options
         self.batchCapacity = batchCapacity
         self.morselSize = morselSize
-        morselCount = file.size == 0 ? 1 : (file.size + morselSize - 1) / morselSize
+        ranges = MorselRanges(total: file.size, perMorsel: morselSize)
+        morselCount = ranges.count
         outputSchema = Schema(columns.map { Field($0.name, $0.type) })
         succeeded = [Bool](repeating: false, count: morselCount)
         let utf8 = columns.map { Array($0.name.utf8) }
@@ -126,19 +114,11 @@ public final class JSONScan: @unchecked Sendable {
     public var skippedLines: Int { lock.locked { skipped } }
 
     /// Thread-safe: the next morsel in file order, nil when none are left.
-    public func claimMorsel() -> JSONMorsel? {
-        lock.locked {
-            guard claimed < morselCount else { return nil }
-            let i = claimed
-            claimed += 1
-            let start = i * morselSize
-            return JSONMorsel(index: i, start: start, end: min(file.size, start + morselSize))
-        }
-    }
+    public func claimMorsel() -> Morsel? { ranges.claim() }
 
     /// Parses a claimed morsel, calling `emit` with its batches in order. Several
     /// threads call this concurrently on different morsels.
-    public func parse(_ morsel: JSONMorsel, emit: (Batch) throws -> Void) throws {
+    public func parse(_ morsel: Morsel, emit: (Batch) throws -> Void) throws {
         let k = morsel.index
         let r0 = firstLineStart(morsel)
         do {
@@ -156,7 +136,7 @@ public final class JSONScan: @unchecked Sendable {
     }
 
     /// The first line starting at or after the morsel's start.
-    private func firstLineStart(_ m: JSONMorsel) -> Int {
+    private func firstLineStart(_ m: Morsel) -> Int {
         guard let bytes = file.bytes else { return 0 }
         // A UTF-8 byte order mark is not part of the first line, which starts after it.
         let bom = file.size >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0

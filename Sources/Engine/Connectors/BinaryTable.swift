@@ -79,6 +79,7 @@ final class BinaryBatchSource: BatchSource {
     var outputSchema: Schema { scan.outputSchema }
     var byteCount: Int? { scan.file.size }
 
+    /// The engine sees byte ranges (for releasing pages and progress); the scan, records.
     func claimMorsel() throws -> Morsel? {
         scan.claimMorsel().map { m in
             let r = scan.byteRange(m)
@@ -90,7 +91,7 @@ final class BinaryBatchSource: BatchSource {
         let size = scan.layout.recordSize
         let first = (morsel.start - scan.headerBytes) / size
         let end = (morsel.end - scan.headerBytes) / size
-        try scan.read(BinaryMorsel(index: morsel.index, firstRecord: first, endRecord: end), emit: emit)
+        try scan.read(Morsel(index: morsel.index, start: first, end: end), emit: emit)
     }
 
     func finished(_ morsel: Morsel) { scan.file.release(from: morsel.start, to: morsel.end) }

@@ -269,14 +269,14 @@ final class CSVBatchSource: BatchSource, @unchecked Sendable {
     }
 
     /// The scan and its own morsel for a source morsel.
-    private func locate(_ morsel: Morsel) -> (CSVScan, CSVMorsel) {
+    private func locate(_ morsel: Morsel) -> (CSVScan, Morsel) {
         var lo = 0, hi = scans.count - 1
         while lo < hi {
             let mid = (lo + hi + 1) / 2
             if scans[mid].sequenceBase <= morsel.index { lo = mid } else { hi = mid - 1 }
         }
         let scan = scans[lo]
-        return (scan, CSVMorsel(index: morsel.index - scan.sequenceBase, start: morsel.start, end: morsel.end))
+        return (scan, Morsel(index: morsel.index - scan.sequenceBase, start: morsel.start, end: morsel.end))
     }
 
     func read(_ morsel: Morsel, emit: (Batch) throws -> Void) throws {

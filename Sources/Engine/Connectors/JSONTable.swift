@@ -63,11 +63,11 @@ final class JSONBatchSource: BatchSource {
     var byteCount: Int? { scan.file.size }
 
     func claimMorsel() throws -> Morsel? {
-        scan.claimMorsel().map { Morsel(index: $0.index, start: $0.start, end: $0.end) }
+        scan.claimMorsel()
     }
 
     func read(_ morsel: Morsel, emit: (Batch) throws -> Void) throws {
-        try scan.parse(JSONMorsel(index: morsel.index, start: morsel.start, end: morsel.end), emit: emit)
+        try scan.parse(morsel, emit: emit)
     }
 
     func finished(_ morsel: Morsel) { scan.file.release(from: morsel.start, to: morsel.end) }

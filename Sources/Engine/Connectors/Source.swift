@@ -1,20 +1,5 @@
 import Columnar
 
-/// A unit of a source's input that one worker reads: morsels are numbered 0, 1, 2, ...
-/// in input order (the executor relies on that order for event time), and cover a
-/// byte range (or, for generated and block-structured inputs, a row or block range).
-public struct Morsel: Sendable, Hashable {
-    public let index: Int
-    public let start: Int
-    public let end: Int
-
-    public init(index: Int, start: Int, end: Int) {
-        self.index = index
-        self.start = start
-        self.end = end
-    }
-}
-
 /// Batches that workers read in parallel, morsel by morsel.
 ///
 /// Thread safety: `claimMorsel` is called from every worker; `read` concurrently on
