@@ -45,45 +45,17 @@ done
 [[ "$ROWS" =~ ^[0-9]+$ && "$ROWS" -gt 0 ]] || die "--rows must be a positive integer"
 [[ "$RUNS" =~ ^[0-9]+$ && "$RUNS" -gt 0 ]] || die "--runs must be a positive integer"
 [[ "$THREADS" =~ ^[0-9]+$ && "$THREADS" -gt 0 ]] || die "--threads must be a positive integer"
-[[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) is missing: install the 'time' package"
 PYTHON=${PYTHON:-python3}
 command -v "$PYTHON" >/dev/null || die "python3 not found (set PYTHON=...)"
 
-if [[ -n "$KEEP" ]]; then
-  mkdir -p -- "$KEEP" || die "cannot create --keep directory $KEEP"
-  WORK=$(cd -- "$KEEP" && pwd)
-else
-  WORK=$(mktemp -d "${TMPDIR:-/tmp}/spate-capture.XXXXXX")
-  trap 'rm -rf -- "$WORK"' EXIT
-fi
-log "work directory: $WORK${KEEP:+ (kept)}"
+source "$SCRIPT_DIR/common.sh"
+ensure_gnu_time
+make_work_dir spate-capture
 mkdir -p "$WORK/out"
-
-if [[ -z "$SPATE_BIN" ]]; then
-  command -v swift >/dev/null || die "swift not found (or pass --spate-bin)"
-  log "building spate (swift build -c release --product spate)"
-  (cd "$ROOT" && swift build -c release --product spate) >&2 || die "release build of spate failed"
-  SPATE_BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)/spate
-fi
-[[ -x "$SPATE_BIN" ]] || die "spate binary not found at $SPATE_BIN"
-SPATE_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-
-VENV=$WORK/venv
-if ! "$VENV/bin/python" -c "import numpy, duckdb, polars" 2>/dev/null; then
-  log "creating venv and installing numpy duckdb polars"
-  "$PYTHON" -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-  "$VENV/bin/pip" install -q --disable-pip-version-check numpy duckdb polars || die "pip install failed"
-fi
-PY=$VENV/bin/python
+build_spate
+make_venv numpy duckdb polars
 ENGINES_PY=$SCRIPT_DIR/engines.py
-
-BIDS=$WORK/bids_${ROWS}_seed${SEED}.csv
-if [[ -s "$BIDS" ]]; then
-  log "reusing $BIDS"
-else
-  log "generating $ROWS bids"
-  "$PY" "$SCRIPT_DIR/gen_bids.py" "$BIDS" --rows "$ROWS" --seed "$SEED"
-fi
+make_bids
 CAPTURE=$WORK/bids.spate
 PARQUET=$WORK/bids.parquet
 SCHEMA="auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, ts TIMESTAMP(3)"

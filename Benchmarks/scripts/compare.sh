@@ -61,29 +61,15 @@ has_engine() { [[ ",$ENGINES," == *",$1,"* ]]; }
 # ---------------------------------------------------------------------------------
 # tools
 
-if [[ ! -x /usr/bin/time ]]; then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-    log "installing GNU time (apt-get install -y time)"
-    apt-get update -qq >/dev/null && apt-get install -y -qq time >/dev/null \
-      || die "could not install GNU time; install the 'time' package"
-  else
-    die "/usr/bin/time (GNU time) is missing: install the 'time' package"
-  fi
-fi
+source "$SCRIPT_DIR/common.sh"
+ensure_gnu_time
 PYTHON=${PYTHON:-python3}
 command -v "$PYTHON" >/dev/null || die "python3 not found (set PYTHON=...)"
 
 # ---------------------------------------------------------------------------------
 # work directory
 
-if [[ -n "$KEEP" ]]; then
-  mkdir -p -- "$KEEP" || die "cannot create --keep directory $KEEP"
-  WORK=$(cd -- "$KEEP" && pwd)
-else
-  WORK=$(mktemp -d "${TMPDIR:-/tmp}/spate-compare.XXXXXX")
-  trap 'rm -rf -- "$WORK"' EXIT
-fi
-log "work directory: $WORK${KEEP:+ (kept)}"
+make_work_dir spate-compare
 mkdir -p "$WORK/out"
 if [[ -n "$OUT" ]]; then
   mkdir -p -- "$OUT" || die "cannot create --out directory $OUT"
@@ -92,45 +78,15 @@ fi
 
 # Spate
 SPATE_REV=
-if has_engine spate; then
-  SPATE_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-  if [[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
-    SPATE_REV="$SPATE_REV+dirty"
-  fi
-  if [[ -z "$SPATE_BIN" ]]; then
-    command -v swift >/dev/null || die "swift not found (or pass --spate-bin, or --engines duckdb,polars)"
-    log "building spate (swift build -c release --product spate)"
-    (cd "$ROOT" && swift build -c release --product spate) >&2 \
-      || die "release build of spate failed (skip it with --engines duckdb,polars)"
-    SPATE_BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)/spate
-  else
-    SPATE_REV="$SPATE_REV (given binary $SPATE_BIN)"
-  fi
-  [[ -x "$SPATE_BIN" ]] || die "spate binary not found at $SPATE_BIN"
-fi
+has_engine spate && build_spate
 
 # Python venv with numpy (generator) and the engines
-VENV=$WORK/venv
 PKGS=(numpy)
 has_engine duckdb && PKGS+=(duckdb)
 has_engine polars && PKGS+=(polars)
-if ! "$VENV/bin/python" -c "import $(IFS=,; echo "${PKGS[*]}")" 2>/dev/null; then
-  log "creating venv and installing ${PKGS[*]}"
-  "$PYTHON" -m venv "$VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "${PKGS[@]}" \
-    || die "pip install ${PKGS[*]} failed"
-fi
-PY=$VENV/bin/python
+make_venv "${PKGS[@]}"
 ENGINES_PY=$SCRIPT_DIR/engines.py
-
-# bids file (reused from a kept directory when rows and seed match)
-BIDS=$WORK/bids_${ROWS}_seed${SEED}.csv
-if [[ -s "$BIDS" ]]; then
-  log "reusing $BIDS"
-else
-  log "generating $ROWS bids"
-  "$PY" "$SCRIPT_DIR/gen_bids.py" "$BIDS" --rows "$ROWS" --seed "$SEED"
-fi
+make_bids
 BYTES=$(stat -c %s "$BIDS")
 
 # ---------------------------------------------------------------------------------
