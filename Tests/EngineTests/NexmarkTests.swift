@@ -399,3 +399,13 @@ import Testing
         #expect(n == 5 * 1000 * 46 / 50)
     }
 }
+
+/// The first error of several threads.
+private final class FirstError: @unchecked Sendable {
+    private let monitor = Monitor()
+    private var first: Error?
+
+    var error: Error? { monitor.locked { first } }
+
+    func record(_ e: Error) { monitor.locked { if first == nil { first = e } } }
+}

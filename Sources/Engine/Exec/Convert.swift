@@ -1,7 +1,7 @@
 import Columnar
 
-/// `spate convert`: copies every row of a table (any connector or format) into a
-/// result writer (any output format), in input order. Workers parse morsels in
+/// `spate convert` (and `spate gen`): copies every row of a table (any connector or
+/// format) into a result writer (any output format), in input order. Workers parse morsels in
 /// parallel; the writer receives them in order (a capture writer then compresses its
 /// blocks on threads of its own).
 public enum Convert {
@@ -10,6 +10,7 @@ public enum Convert {
         let schema = provider.schema
         let source = try provider.open(projection: Array(0..<schema.count), options: options)
         let sink = OrderedSink(writer)
+        sink.streaming = source.isStreaming
         let state = ConvertState()
         do {
             try writer.begin(schema)

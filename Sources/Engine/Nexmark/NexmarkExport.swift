@@ -29,41 +29,8 @@ public enum NexmarkExport {
         } catch let e as ConnectorError {
             throw SpateError(.usage, e.message, hint: e.hint)
         }
-        let start = monotonicSeconds()
-        let source = try provider.open(projection: Array(0..<provider.schema.count), options: execution)
-        let sink = OrderedSink(writer)
-        sink.streaming = source.isStreaming
-        let failure = FirstError()
-        do {
-            try writer.begin(source.outputSchema)
-            runThreads(max(1, execution.workers)) { _ in
-                do {
-                    while !sink.stopped, failure.error == nil, let m = try source.claimMorsel() {
-                        var out: [Batch] = []
-                        try source.read(m) { out.append($0) }
-                        try sink.submit(m.index, out)
-                    }
-                } catch {
-                    failure.record(error)
-                }
-            }
-            if let e = failure.error { throw e }
-            try writer.finish()
-        } catch {
-            writer.abandon()
-            throw error
-        }
+        let stats = try Convert.run(provider: provider, writer: writer, options: execution)
         let events = (provider as! NexmarkTableProvider).generator.eventCount
-        return Statistics(events: events, rows: sink.rowsWritten, seconds: monotonicSeconds() - start)
+        return Statistics(events: events, rows: stats.rowsOut, seconds: stats.seconds)
     }
-}
-
-/// The first error of several threads.
-final class FirstError: @unchecked Sendable {
-    private let monitor = Monitor()
-    private var first: Error?
-
-    var error: Error? { monitor.locked { first } }
-
-    func record(_ e: Error) { monitor.locked { if first == nil { first = e } } }
 }
