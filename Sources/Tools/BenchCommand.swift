@@ -79,21 +79,21 @@ enum BenchReport {
         let r = runs[0]
         return """
             runs            \(runs.count) (median, min-max)
-            time            \(fixed(t.median, 3)) s  (\(fixed(t.min, 3))-\(fixed(t.max, 3)))
+            time            \(fixedDecimal(t.median, 3)) s  (\(fixedDecimal(t.min, 3))-\(fixedDecimal(t.max, 3)))
             events          \(r.events)  -> \(r.outputRows) result rows\(r.lateRows > 0 ? ", \(r.lateRows) late" : "")
             events/s        \(rate(eps.median))  (\(rate(eps.min))-\(rate(eps.max)))
             events/s/core   \(rate(eps.median / Double(workers)))  (\(workers) worker\(workers == 1 ? "" : "s"))
-            input           \(fixed(mbs.median, 0)) MB/s
-            CPU time        \(fixed(cpu.median, 3)) s
-            peak RSS        \(fixed(Double(rss) / 1e6, 0)) MB
+            input           \(fixedDecimal(mbs.median, 0)) MB/s
+            CPU time        \(fixedDecimal(cpu.median, 3)) s
+            peak RSS        \(fixedDecimal(Double(rss) / 1e6, 0)) MB
             """ + latencyText(runs)
     }
 
     /// 1.85 M, 312 k or 950.
     static func rate(_ x: Double) -> String {
-        if x >= 1e6 { return fixed(x / 1e6, 2) + " M" }
-        if x >= 1e3 { return fixed(x / 1e3, 1) + " k" }
-        return fixed(x, 0)
+        if x >= 1e6 { return fixedDecimal(x / 1e6, 2) + " M" }
+        if x >= 1e3 { return fixedDecimal(x / 1e3, 1) + " k" }
+        return fixedDecimal(x, 0)
     }
 
     static func latencyText(_ runs: [BenchRun]) -> String {
@@ -101,7 +101,7 @@ enum BenchReport {
         guard !l.isEmpty else { return "" }
         let p50 = Bench.summary(l.map(\.p50)).median, p99 = Bench.summary(l.map(\.p99)).median
         let p999 = Bench.summary(l.map(\.p999)).median
-        return "\nlatency         p50 \(fixed(p50 / 1000, 2)) ms  p99 \(fixed(p99 / 1000, 2)) ms  p99.9 \(fixed(p999 / 1000, 2)) ms"
+        return "\nlatency         p50 \(fixedDecimal(p50 / 1000, 2)) ms  p99 \(fixedDecimal(p99 / 1000, 2)) ms  p99.9 \(fixedDecimal(p999 / 1000, 2)) ms"
     }
 
     static func latencyJSON(_ runs: [BenchRun]) -> String {
@@ -109,7 +109,7 @@ enum BenchReport {
         guard !l.isEmpty else { return "" }
         let p50 = Bench.summary(l.map(\.p50)).median, p99 = Bench.summary(l.map(\.p99)).median
         let p999 = Bench.summary(l.map(\.p999)).median
-        return ",\"latency_us\":{\"p50\":\(fixed(p50, 0)),\"p99\":\(fixed(p99, 0)),\"p999\":\(fixed(p999, 0))}"
+        return ",\"latency_us\":{\"p50\":\(fixedDecimal(p50, 0)),\"p99\":\(fixedDecimal(p99, 0)),\"p999\":\(fixedDecimal(p999, 0))}"
     }
 
     static func json(_ runs: [BenchRun], workers: Int, query: String) -> String {
@@ -119,13 +119,13 @@ enum BenchReport {
         let cpu = Bench.summary(runs.map(\.cpuSeconds))
         let rss = runs.map(\.peakRSSBytes).max() ?? 0
         let quoted = "\"" + query.flatMap { $0 == "\"" || $0 == "\\" ? ["\\", $0] : [$0] } + "\""
-        let runList = runs.map { fixed($0.seconds, 6) }.joined(separator: ",")
+        let runList = runs.map { fixedDecimal($0.seconds, 6) }.joined(separator: ",")
         return "{\"query\":\(quoted),\"workers\":\(workers),\"runs\":\(runs.count),"
-            + "\"seconds\":{\"median\":\(fixed(t.median, 6)),\"min\":\(fixed(t.min, 6)),\"max\":\(fixed(t.max, 6)),\"all\":[\(runList)]},"
+            + "\"seconds\":{\"median\":\(fixedDecimal(t.median, 6)),\"min\":\(fixedDecimal(t.min, 6)),\"max\":\(fixedDecimal(t.max, 6)),\"all\":[\(runList)]},"
             + "\"events\":\(runs[0].events),\"output_rows\":\(runs[0].outputRows),\"late_rows\":\(runs[0].lateRows),"
-            + "\"events_per_second\":{\"median\":\(fixed(eps.median, 0)),\"min\":\(fixed(eps.min, 0)),\"max\":\(fixed(eps.max, 0))},"
-            + "\"events_per_second_per_core\":\(fixed(eps.median / Double(workers), 0)),"
-            + "\"input_mb_per_second\":\(fixed(mbs.median, 1)),\"cpu_seconds\":\(fixed(cpu.median, 6)),"
+            + "\"events_per_second\":{\"median\":\(fixedDecimal(eps.median, 0)),\"min\":\(fixedDecimal(eps.min, 0)),\"max\":\(fixedDecimal(eps.max, 0))},"
+            + "\"events_per_second_per_core\":\(fixedDecimal(eps.median / Double(workers), 0)),"
+            + "\"input_mb_per_second\":\(fixedDecimal(mbs.median, 1)),\"cpu_seconds\":\(fixedDecimal(cpu.median, 6)),"
             + "\"peak_rss_bytes\":\(rss)" + latencyJSON(runs) + "}"
     }
 }

@@ -110,9 +110,9 @@ struct ConvertCommand: ParsableCommand {
                                     options: ExecutionOptions(workers: workers))
         if !quiet && output != "-" {
             let mb = Double(stats.bytesRead) / 1e6
-            var line = "spate: converted \(stats.rowsOut) rows (\(fixed(mb, 1)) MB in) to \(output) in \(fixed(stats.seconds, 3)) s"
+            var line = "spate: converted \(stats.rowsOut) rows (\(fixedDecimal(mb, 1)) MB in) to \(output) in \(fixedDecimal(stats.seconds, 3)) s"
             if let capture = writer as? CaptureResultWriter, let s = capture.summary {
-                line += ", \(fixed(Double(s.bytes) / 1e6, 1)) MB in \(s.blocks) block\(s.blocks == 1 ? "" : "s")"
+                line += ", \(fixedDecimal(Double(s.bytes) / 1e6, 1)) MB in \(s.blocks) block\(s.blocks == 1 ? "" : "s")"
             }
             writeStderr(line + "\n")
         }

@@ -91,7 +91,7 @@ struct GenCommand: ParsableCommand {
             let s = try NexmarkExport.write(options: options, to: writer, execution: ExecutionOptions(workers: workers))
             if stats {
                 let rate = s.seconds > 0 ? Double(s.rows) / s.seconds / 1e6 : 0
-                writeStderr("spate: \(s.rows) rows of \(s.events) events in \(fixed(s.seconds, 3)) s (\(fixed(rate, 2)) M rows/s)\n")
+                writeStderr("spate: \(s.rows) rows of \(s.events) events in \(fixedDecimal(s.seconds, 3)) s (\(fixedDecimal(rate, 2)) M rows/s)\n")
             }
         } catch {
             exitWithError(error)

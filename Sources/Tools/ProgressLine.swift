@@ -24,13 +24,13 @@ final class ProgressLine: @unchecked Sendable {
         guard p.seconds >= 1 else { return }
         var line = "\(ProgressLine.count(p.rows)) rows"
         let mbps = Double(p.bytes) / 1e6 / max(p.seconds, 0.001)
-        line += "  \(fixed(mbps, 0)) MB/s"
+        line += "  \(fixedDecimal(mbps, 0)) MB/s"
         if let total = p.totalBytes, total > 0 {
             let fraction = min(1, Double(p.bytes) / Double(total))
-            line += "  \(fixed(fraction * 100, 0))%"
+            line += "  \(fixedDecimal(fraction * 100, 0))%"
             if fraction > 0.01 {
                 let eta = p.seconds * (1 - fraction) / fraction
-                line += "  ETA \(fixed(eta, 0)) s"
+                line += "  ETA \(fixedDecimal(eta, 0)) s"
             }
         }
         if let w = p.watermark { line += "  watermark \(Timestamp.formatMillis(w))" }
@@ -49,8 +49,8 @@ final class ProgressLine: @unchecked Sendable {
     }
 
     static func count(_ n: Int) -> String {
-        if n >= 1_000_000 { return fixed(Double(n) / 1e6, 1) + "M" }
-        if n >= 10_000 { return fixed(Double(n) / 1e3, 0) + "k" }
+        if n >= 1_000_000 { return fixedDecimal(Double(n) / 1e6, 1) + "M" }
+        if n >= 10_000 { return fixedDecimal(Double(n) / 1e3, 0) + "k" }
         return String(n)
     }
 }

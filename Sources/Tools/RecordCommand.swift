@@ -51,7 +51,7 @@ struct RecordCommand: ParsableCommand {
             let summary = try Record.run(input: input, declared: declared, options: options, stampArrival: stampArrival,
                                          writer: writer, batchCapacity: ExecutionOptions().batchCapacity)
             if !quiet {
-                writeStderr("spate: recorded \(summary.rows) rows into \(output) in \(fixed(summary.seconds, 3)) s\n")
+                writeStderr("spate: recorded \(summary.rows) rows into \(output) in \(fixedDecimal(summary.seconds, 3)) s\n")
             }
         } catch {
             exitWithError(error)

@@ -119,7 +119,7 @@ struct SQLCommand: ParsableCommand {
             if stats {
                 let mb = Double(s.bytesRead) / 1e6
                 let rate = s.seconds > 0 ? mb / s.seconds : 0
-                writeStderr("spate: \(s.rowsRead) rows in, \(s.rowsOut) rows out, \(fixed(mb, 1)) MB in \(fixed(s.seconds, 3)) s (\(fixed(rate, 0)) MB/s)\n")
+                writeStderr("spate: \(s.rowsRead) rows in, \(s.rowsOut) rows out, \(fixedDecimal(mb, 1)) MB in \(fixedDecimal(s.seconds, 3)) s (\(fixedDecimal(rate, 0)) MB/s)\n")
             }
         }
     }
@@ -139,17 +139,4 @@ func readText(_ path: String) throws -> String {
         bytes.append(contentsOf: chunk[0..<n])
     }
     return String(decoding: bytes, as: UTF8.self)
-}
-
-/// `value` with `digits` decimals (no Foundation).
-func fixed(_ value: Double, _ digits: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let scaled = (value * scale).rounded()
-    let whole = Int64(scaled / scale)
-    guard digits > 0 else { return String(whole) }
-    let frac = Int64(abs(scaled) - abs(Double(whole)) * scale)
-    var f = String(frac)
-    while f.count < digits { f = "0" + f }
-    return "\(whole).\(f)"
 }

@@ -301,7 +301,6 @@ final class Worker {
     var windows: [Int64: AggState] = [:]
     let scratch: KeyScratch?
     let layout: KeyLayout?
-    var emitted: [Batch] = []
     /// The morsel this worker is on.
     var current = 0
     var lateCount: UInt64 = 0

@@ -79,7 +79,4 @@ final class OrderedSink: @unchecked Sendable {
 
     /// The writer takes no more rows: workers stop claiming input.
     var stopped: Bool { monitor.locked { closed } }
-
-    /// Sequence numbers submitted out of order and not yet written.
-    var backlog: Int { monitor.locked { pending.count } }
 }

@@ -39,3 +39,19 @@ enum ValueFormat {
         }
     }
 }
+
+/// `value` with `digits` decimals, without Foundation.
+public func fixedDecimal(_ value: Double, _ digits: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let negative = value < 0
+    let scaled = (abs(value) * scale).rounded()
+    let whole = Int64(scaled / scale)
+    var text = String(whole)
+    if digits > 0 {
+        var frac = String(Int64(scaled - Double(whole) * scale))
+        while frac.count < digits { frac = "0" + frac }
+        text += "." + frac
+    }
+    return negative && scaled != 0 ? "-" + text : text
+}
