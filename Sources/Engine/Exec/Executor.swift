@@ -395,29 +395,35 @@ final class Worker {
 
     private func aggregateMorsel(_ m: Morsel, _ agg: AggregatePlan, _ ordered: Bool) throws {
         // Batches are aggregated as they are read once the event time before this
-        // morsel is known (always, with one worker); until then they wait here.
+        // morsel is known (always, with one worker); until then they wait here. The
+        // on-time filter keeps `running` as the largest event time so far, so only
+        // batches that wait need their own maximum taken.
         var running: Int64? = ordered ? run.maxBefore(m.index) : Int64.min
         var pending: [Batch] = []
-        var localMax = Int64.min
+        var pendingMax = Int64.min
         let rowsBefore = stats.rowsRead
         try run.source.read(m) { raw in
             stats.rowsRead += raw.count
             let batch = try withWindowColumns(raw)
-            if ordered {
-                let ts = batch.columns[plan.watermark!.column]
-                localMax = max(localMax, ck_max_valid_i64(ts.int64s, ts.validityWords, batch.count))
-                if running == nil, let known = run.maxBefore(m.index) {
-                    running = known
-                    for b in pending { try aggregate(b, agg, &running!) }
-                    pending.removeAll()
-                }
+            if running == nil, let known = run.maxBefore(m.index) {
+                running = known
+                for b in pending { try aggregate(b, agg, &running!) }
+                pending.removeAll()
             }
-            if running != nil { try aggregate(batch, agg, &running!) } else { pending.append(batch) }
+            if running != nil {
+                try aggregate(batch, agg, &running!)
+            } else {
+                let ts = batch.columns[plan.watermark!.column]
+                pendingMax = max(pendingMax, ck_max_valid_i64(ts.int64s, ts.validityWords, batch.count))
+                pending.append(batch)
+            }
         }
         run.source.finished(m)
         run.noteProgress(m, rows: stats.rowsRead - rowsBefore)
         if ordered {
-            run.publishMax(m.index, localMax)
+            // Either the largest event time up to the end of this morsel, or (nothing
+            // aggregated yet) this morsel's own: both give the same prefix maximum.
+            run.publishMax(m.index, running ?? pendingMax)
             if running == nil {
                 running = try run.waitMaxBefore(m.index)
                 for b in pending { try aggregate(b, agg, &running!) }
