@@ -35,4 +35,7 @@
 #if __has_include("ck_capture.h")
 #include "ck_capture.h"
 #endif
+#if __has_include("ck_hll.h")
+#include "ck_hll.h"
+#endif
 #endif
