@@ -14,6 +14,8 @@ import Glibc
 public final class Session {
     public private(set) var tables: [String: TableDefinition] = [:]
     public var options: ExecutionOptions
+    /// What the queries do with rows that arrive after their window has closed.
+    public var lateData: LateDataPolicy = .drop
     /// Called about every 250 ms while a query runs, from a thread of its own.
     public var onProgress: (@Sendable (Progress) -> Void)?
 
@@ -76,7 +78,8 @@ public final class Session {
                 let def = try sqlErrors(sql, sourceName) { () throws(SQLSyntaxError) in try Binder.createTable(c) }
                 tables[def.name.lowercased()] = def
             case .query(let q):
-                out.append(PlanPrinter.describe(try plan(q, sql, sourceName), options: options))
+                out.append(PlanPrinter.describe(try plan(q, sql, sourceName), options: options)
+                           + "\n" + options.placement.summary)
             default:
                 break
             }
@@ -93,7 +96,8 @@ public final class Session {
     }
 
     private func plan(_ q: Query, _ sql: String, _ sourceName: String) throws -> QueryPlan {
-        let binder = Binder(catalog: tables)
+        var binder = Binder(catalog: tables)
+        binder.lateData = lateData
         return try sqlErrors(sql, sourceName) { () throws(SQLSyntaxError) in try binder.query(q) }
     }
 
@@ -116,9 +120,22 @@ public final class Session {
         let start = monotonicSeconds()
         let source = try plan.scan.provider.open(projection: plan.scan.projection, options: options)
         try writer.begin(plan.outputSchema)
-        let run = QueryRun(plan: plan, source: source, options: options, writer: writer)
+        var lateWriter: ResultWriter?
+        if case .output(let path) = plan.late.policy {
+            let w = try OutputFormats.writer(format: nil, path: path)
+            try w.begin(Schema(plan.late.rowFields + LateRows.extraFields))
+            lateWriter = w
+        }
+        let run = QueryRun(plan: plan, source: source, options: options, writer: writer, lateWriter: lateWriter)
         run.onProgress = onProgress
-        var stats = try run.run()
+        var stats: RunStatistics
+        do {
+            stats = try run.run()
+            try lateWriter?.finish()
+        } catch {
+            lateWriter?.abandon()
+            throw error
+        }
         stats.bytesRead = source.byteCount ?? 0
         stats.badRows = source.badRowCount
         stats.badRowNote = source.badRowNote

@@ -46,6 +46,11 @@ struct SQLCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Rows per columnar batch.", visibility: .hidden))
     var batchCapacity: Int?
 
+    @Option(name: .customLong("late-data"), help: ArgumentHelp(
+        "What to do with rows that arrive after their window closed: drop (count them), update (re-emit the window; needs the table's 'allowed-lateness'), or a FILE to write them to.",
+        valueName: "drop|update|FILE"))
+    var lateData = "drop"
+
     @Flag(help: "Print the plan and the worker placement instead of running the query.")
     var explain = false
 
@@ -86,6 +91,11 @@ struct SQLCommand: ParsableCommand {
             source = "<query>"
         }
         let session = Session(options: ExecutionOptions(workers: workers, batchCapacity: batchCapacity))
+        switch lateData {
+        case "drop": session.lateData = .drop
+        case "update": session.lateData = .update
+        default: session.lateData = .output(path: lateData)
+        }
         let progress = ProgressLine.make(quiet: quiet || explain, resultsToTerminal: output == nil && isatty(1) != 0)
         if let progress { session.onProgress = { progress.update($0) } }
         defer { progress?.clear() }
@@ -107,8 +117,16 @@ struct SQLCommand: ParsableCommand {
         guard !quiet else { return }
         for r in results {
             let s = r.statistics
+            if s.rowsLateAccepted > 0 {
+                writeStderr("spate: \(s.rowsLateAccepted) late row\(s.rowsLateAccepted == 1 ? "" : "s") updated windows already emitted (rows marked +U).\n")
+            }
             if s.rowsLate > 0 {
-                writeStderr("spate: \(s.rowsLate) late row\(s.rowsLate == 1 ? "" : "s") dropped: they arrived after the watermark had passed the end of their window. Declare a larger bound (WATERMARK FOR ts AS ts - INTERVAL 'n' SECOND) to keep them.\n")
+                let rows = "\(s.rowsLate) late row\(s.rowsLate == 1 ? "" : "s")"
+                if case .output(let path) = session.lateData {
+                    writeStderr("spate: \(rows) written to \(path): they arrived after the watermark had passed the end of their window.\n")
+                } else {
+                    writeStderr("spate: \(rows) dropped: they arrived after the watermark had passed the end of their window\(session.lateData == .update ? " and its allowed lateness" : ""). Declare a larger bound (WATERMARK FOR ts AS ts - INTERVAL 'n' SECOND), or keep them with --late-data FILE.\n")
+                }
             }
             if s.rowsNullTime > 0 {
                 writeStderr("spate: \(s.rowsNullTime) row\(s.rowsNullTime == 1 ? "" : "s") with a NULL event time dropped (they belong to no window).\n")
@@ -120,6 +138,9 @@ struct SQLCommand: ParsableCommand {
                 let mb = Double(s.bytesRead) / 1e6
                 let rate = s.seconds > 0 ? mb / s.seconds : 0
                 writeStderr("spate: \(s.rowsRead) rows in, \(s.rowsOut) rows out, \(fixedDecimal(mb, 1)) MB in \(fixedDecimal(s.seconds, 3)) s (\(fixedDecimal(rate, 0)) MB/s)\n")
+                if s.rowsOnTime + s.rowsLateAccepted + s.rowsLate > 0 {
+                    writeStderr("spate: \(s.rowsOnTime) on time, \(s.rowsLateAccepted) late accepted, \(s.rowsLate) late rejected\n")
+                }
             }
         }
     }

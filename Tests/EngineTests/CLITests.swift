@@ -118,7 +118,7 @@ import Testing
         let r = try spate(["sql", "--explain", "-f", "data/q_tumble.sql", "--workers", "2"])
         #expect(r.status == 0)
         #expect(r.stdout.contains("WindowAggregate: TUMBLE 10000 ms"))
-        #expect(r.stdout.contains("worker 1 -> cpu"))
+        #expect(r.stdout.contains("w1 -> cpu"))
     }
 
     @Test func benchReportsRates() throws {

@@ -20,19 +20,22 @@ final class AggState: @unchecked Sendable {
     var groupCount: Int { table.count }
 
     /// Adds rows `sel[0..<n]`: their keys (`keys`, evaluated) and aggregate inputs.
-    func add(keys: [Column], inputs: [Column], scratch: KeyScratch, _ sel: UnsafePointer<UInt32>?, _ n: Int) {
+    /// Row i of the batch has input position `rowBase + i`, comparable across batches and
+    /// workers (FIRST_VALUE/LAST_VALUE keep the value of the smallest/largest position).
+    func add(keys: [Column], inputs: [Column], scratch: KeyScratch, _ sel: UnsafePointer<UInt32>?, _ n: Int,
+             rowBase: Int64 = 0) {
         guard n > 0 else { return }
         let groups = scratch.groups.typed(UInt32.self)
         if layout.width == 0 {
             accs.grow(to: 1)
-            accs.update(inputs, groups: nil, sel, n)
+            accs.update(inputs, groups: nil, sel, n, rowBase: rowBase)
             return
         }
         let words = KeyEncoder.encode(keys, layout: layout, interners: interners, scratch: scratch, sel, n)
         _ = table.findOrInsert(words, stride: 1, hashes: scratch.hashes.typed(UInt64.self), hashStride: 1,
                                sel, n, into: groups)
         accs.grow(to: table.count)
-        accs.update(inputs, groups: groups, sel, n)
+        accs.update(inputs, groups: groups, sel, n, rowBase: rowBase)
     }
 
     /// Merges another worker's partial state for the same window into this one: its

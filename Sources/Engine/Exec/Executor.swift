@@ -16,14 +16,25 @@ public struct ExecutionOptions: Sendable {
     public var batchCapacity: Int
     /// Bytes of input per morsel, the unit of work a worker claims (default 8 MiB).
     public var morselSize: Int
-    /// Pin worker i to CPU i (mod the CPUs available).
+    /// Pin each worker to the CPU `placement` gives it.
     public var pinWorkers: Bool
+    /// The NUMA nodes and CPUs workers are placed on (default: `CPUTopology.current`,
+    /// the machine's, or `SPATE_TOPOLOGY`'s).
+    public var topology: CPUTopology
+    /// Where each worker runs (see `WorkerPlacement`).
+    public var placement: WorkerPlacement { WorkerPlacement(workers: workers, topology: topology, pinned: pinWorkers) }
+    /// How many results may wait for their turn to be written before workers wait for
+    /// the writer (backpressure from a slow destination; see `BacklogLimit`).
+    public var backlog: BacklogLimit
 
-    public init(workers: Int? = nil, batchCapacity: Int? = nil, morselSize: Int? = nil, pinWorkers: Bool = true) {
+    public init(workers: Int? = nil, batchCapacity: Int? = nil, morselSize: Int? = nil, pinWorkers: Bool = true,
+                topology: CPUTopology? = nil, backlog: BacklogLimit = .standard) {
         self.workers = max(1, workers ?? Int(spate_available_cpus()))
         self.batchCapacity = max(1, batchCapacity ?? ExecutionOptions.environmentInt("SPATE_BATCH_CAPACITY") ?? 4096)
         self.morselSize = max(1, morselSize ?? ExecutionOptions.environmentInt("SPATE_MORSEL_SIZE") ?? (8 << 20))
         self.pinWorkers = pinWorkers
+        self.topology = topology ?? CPUTopology.current
+        self.backlog = backlog
     }
 
     static func environmentInt(_ name: String) -> Int? {
@@ -35,8 +46,14 @@ public struct ExecutionOptions: Sendable {
 /// What a finished query reports.
 public struct RunStatistics: Sendable {
     public var rowsRead = 0
-    /// Rows that arrived after the watermark had passed their window's end (dropped).
+    /// Rows that arrived after the watermark had passed their window's end and were not
+    /// taken (dropped, or written to the late-data output): late-rejected.
     public var rowsLate = 0
+    /// Windowed queries: rows that arrived before their window closed.
+    public var rowsOnTime = 0
+    /// Rows that arrived after their window closed but within the allowed lateness, and
+    /// updated it (the update policy).
+    public var rowsLateAccepted = 0
     /// Rows whose event-time column was NULL (they belong to no window; dropped).
     public var rowsNullTime = 0
     public var rowsOut = 0
@@ -104,7 +121,15 @@ final class QueryRun: @unchecked Sendable {
     private var donePrefix = 0                     // morsels 0..<donePrefix are aggregated
     private var fireWatermark = Int64.min
     private var detached: [Int64]
-    private var partials: [Int64: [AggState]] = [:]
+    /// Handed-over pane states not yet needed by no window, and the watermark up to which
+    /// windows have fired.
+    private var partials: [PaneKey: [PaneState]] = [:]
+    fileprivate func partialStates(_ key: PaneKey) -> [PaneState] { partials[key] ?? [] }
+    private var firedThrough = Int64.min
+    /// Pane arithmetic of a TUMBLE/HOP/CUMULATE aggregation (nil: a whole-stream GROUP BY,
+    /// or SESSION windows, which have their own store).
+    let geometry: PaneGeometry?
+    let sessions: SessionRun?
     private var emitSeq = 0
     /// The error to report, and the morsel it came from (Int.min when it is not tied to
     /// a morsel). With several workers, the error of the earliest morsel wins: a worker
@@ -119,13 +144,30 @@ final class QueryRun: @unchecked Sendable {
     /// Called about every 250 ms while the query runs (from a thread of its own).
     var onProgress: (@Sendable (Progress) -> Void)?
 
-    init(plan: QueryPlan, source: BatchSource, options: ExecutionOptions, writer: ResultWriter) {
+    /// Where late rows go under the output policy: in input order (one submission per morsel).
+    let lateSink: OrderedSink?
+    /// How long after its end a window takes late rows (update policy; else 0).
+    let allowedLateness: Int64
+    var updates: Bool { allowedLateness > 0 }
+
+    init(plan: QueryPlan, source: BatchSource, options: ExecutionOptions, writer: ResultWriter,
+         lateWriter: ResultWriter? = nil) {
         self.plan = plan
         self.source = source
         self.options = options
         self.sink = OrderedSink(writer)
+        lateSink = lateWriter.map(OrderedSink.init)
+        allowedLateness = plan.late.policy == .update ? plan.late.allowedLatenessMillis : 0
         sink.streaming = source.isStreaming
         detached = Array(repeating: Int64.min, count: options.workers)
+        var windowed = false
+        if case .aggregate(let a) = plan.shape { windowed = a.windowed }
+        geometry = windowed ? plan.window.flatMap(PaneGeometry.init) : nil
+        if windowed, let w = plan.window, case .session(let gap) = w.kind, case .aggregate(let a) = plan.shape {
+            sessions = SessionRun(gap: gap, plan: a)
+        } else {
+            sessions = nil
+        }
     }
 
     /// Whether work on `morsel` is moot: an error has been seen at or before it.
@@ -143,7 +185,6 @@ final class QueryRun: @unchecked Sendable {
 
     func run() throws -> RunStatistics {
         let workers = options.workers
-        let cpus = Int(spate_available_cpus())
         let started = monotonicSeconds()
         let reporter = onProgress
         runThreads(workers + (reporter == nil ? 0 : 1)) { [self] index in
@@ -152,7 +193,12 @@ final class QueryRun: @unchecked Sendable {
                 return
             }
             defer { monitor.locked { workersDone += 1; monitor.broadcast() } }
-            if options.pinWorkers && workers > 1 { _ = spate_pin_current_thread(Int32(index % cpus)) }
+            options.placement.enter(worker: index)
+            // Bound the results waiting in the sink (each worker sets it before it first
+            // submits); a worker leaving after a failure frees those waiting there for a
+            // turn that the failed work will never take.
+            sink.limit(options.backlog)
+            defer { if failed { sink.cancel() } }
             do {
                 let worker = Worker(run: self, index: index)
                 try worker.loop()
@@ -161,6 +207,8 @@ final class QueryRun: @unchecked Sendable {
                     stats.rowsRead += local.rowsRead
                     stats.rowsLate += local.rowsLate
                     stats.rowsNullTime += local.rowsNullTime
+                    stats.rowsOnTime += local.rowsOnTime
+                    stats.rowsLateAccepted += local.rowsLateAccepted
                 }
             } catch let e as MorselError {
                 fail(e.error, morsel: e.morsel)
@@ -266,29 +314,97 @@ final class QueryRun: @unchecked Sendable {
         }
     }
 
-    /// Hands over a worker's states of the windows that are closed up to `upTo` and
-    /// returns the windows that every worker has now handed over, in order, each with a
-    /// sequence number for the sink.
-    func handOver(worker: Int, states: [(Int64, AggState)], upTo: Int64) -> [(seq: Int, start: Int64, states: [AggState])] {
+    /// A window ready to be emitted: its bounds, the partial states to combine, and
+    /// whether those states are shared with other windows (then they must not be
+    /// combined into in place).
+    struct ReadyWindow {
+        var seq: Int
+        var start: Int64
+        var end: Int64
+        var states: [PaneState]
+        var shared: Bool
+        /// A window emitted before, emitted again with late rows (update policy).
+        var update = false
+    }
+
+    /// Hands over a worker's pane states that are complete up to `upTo` (their pane has
+    /// ended) and returns the windows that every worker's states are now in, in order of
+    /// end (then start), each with a sequence number for the sink.
+    func handOver(worker: Int, states: [(PaneKey, PaneState)], upTo: Int64) -> [ReadyWindow] {
         monitor.locked {
-            for (start, state) in states { partials[start, default: []].append(state) }
+            for (key, state) in states { partials[key, default: []].append(state) }
             detached[worker] = max(detached[worker], upTo)
             let closedUpTo = detached.min()!
-            var ready: [(Int, Int64, [AggState])] = []
-            for start in partials.keys.sorted() where lastInstant(start) <= closedUpTo {
-                ready.append((emitSeq, start, partials.removeValue(forKey: start)!))
+            var ready: [ReadyWindow] = []
+            if updates, let g = geometry {
+                // Late rows for windows already emitted (but within the allowed lateness):
+                // emit those windows again with everything they now hold.
+                var again: Set<WindowBounds> = []
+                for (key, _) in states {
+                    for w in g.windows(containingPane: key.start)
+                    where w.end &- 1 <= firedThrough && w.end &- 1 &+ allowedLateness > firedThrough {
+                        again.insert(WindowBounds(start: w.start, end: w.end))
+                    }
+                }
+                for w in again.sorted(by: { ($0.end, $0.start) < ($1.end, $1.start) }) {
+                    ready.append(ReadyWindow(seq: emitSeq, start: w.start, end: w.end, states: paneStates(w, g),
+                                             shared: true, update: true))
+                    emitSeq += 1
+                }
+            }
+            guard closedUpTo > firedThrough else { return ready }
+            guard let g = geometry else {
+                // A whole-stream GROUP BY: one result at the end of input.
+                if closedUpTo == Int64.max, let all = partials.removeValue(forKey: PaneKey(start: 0, tier: 0)) {
+                    ready.append(ReadyWindow(seq: emitSeq, start: 0, end: 0, states: all, shared: false))
+                    emitSeq += 1
+                }
+                firedThrough = closedUpTo
+                return ready
+            }
+            // Windows whose last instant is in (firedThrough, closedUpTo] and that some
+            // pane state counts in (a state of tier t counts in its pane's windows from
+            // the t-th on).
+            var due: Set<WindowBounds> = []
+            for key in partials.keys {
+                for (k, w) in g.windows(containingPane: key.start).enumerated()
+                where k >= key.tier && w.end &- 1 <= closedUpTo && w.end &- 1 > firedThrough {
+                    due.insert(WindowBounds(start: w.start, end: w.end))
+                }
+            }
+            for w in due.sorted(by: { ($0.end, $0.start) < ($1.end, $1.start) }) {
+                ready.append(ReadyWindow(seq: emitSeq, start: w.start, end: w.end, states: paneStates(w, g),
+                                         shared: g.sharesPanes || updates))
                 emitSeq += 1
             }
+            // A pane is kept until its last window can take no more rows.
+            for key in partials.keys where g.lastInstant(ofPane: key.start) &+ allowedLateness <= closedUpTo {
+                partials.removeValue(forKey: key)
+            }
+            firedThrough = closedUpTo
             return ready
         }
     }
+}
 
-    /// The last instant of the window starting at `start` (windowless: never closes
-    /// before the end of input).
-    func lastInstant(_ start: Int64) -> Int64 {
-        guard let t = plan.tumble, case .aggregate(let a) = plan.shape, a.windowed else { return Int64.max - 1 }
-        return start &+ t.sizeMillis &- 1
+extension QueryRun {
+    /// The pane states window `w` combines (a state of tier t counts in its pane's
+    /// windows from the t-th on). Called under `monitor`.
+    fileprivate func paneStates(_ w: WindowBounds, _ g: PaneGeometry) -> [PaneState] {
+        var states: [PaneState] = []
+        var p = w.start
+        while p < w.end {
+            let index = g.windows(containingPane: p).firstIndex { $0.start == w.start && $0.end == w.end } ?? 0
+            for tier in 0...index { states += partialStates(PaneKey(start: p, tier: tier)) }
+            p &+= g.pane
+        }
+        return states
     }
+}
+
+struct WindowBounds: Hashable {
+    var start: Int64
+    var end: Int64
 }
 
 /// One worker thread's state and loop.
@@ -297,14 +413,22 @@ final class Worker {
     let index: Int
     let plan: QueryPlan
     var stats = RunStatistics()
-    /// Open windows (start -> partial state); one entry keyed 0 for a windowless GROUP BY.
-    var windows: [Int64: AggState] = [:]
+    /// Open panes (see PaneGeometry) and their partial states; one entry keyed 0 for a
+    /// windowless GROUP BY.
+    var windows: [PaneKey: PaneState] = [:]
+    /// The rows of the current morsel in SESSION windows, merged into the run's session
+    /// store at the end of each morsel.
+    var sessionPart: SessionStore?
     let scratch: KeyScratch?
     let layout: KeyLayout?
     /// The morsel this worker is on.
     var current = 0
     var lateCount: UInt64 = 0
     var nullTimeCount: UInt64 = 0
+    var onTimeCount = 0
+    var lateAcceptedCount = 0
+    /// This morsel's late rows, for the late-data output.
+    var lateBatches: [Batch] = []
     let windowLast: AlignedBuffer
     let bucketSel: SelectionVector
     let bucketCounts: AlignedBuffer
@@ -387,6 +511,8 @@ final class Worker {
         }
         stats.rowsLate = Int(lateCount)
         stats.rowsNullTime = Int(nullTimeCount)
+        stats.rowsOnTime = onTimeCount - lateAcceptedCount
+        stats.rowsLateAccepted = lateAcceptedCount
         if run.failed { return }
         // A global aggregate (no GROUP BY) has one result row even over no input.
         if !agg.windowed && agg.keys.isEmpty && index == 0 { _ = state(0, agg) }
@@ -399,23 +525,27 @@ final class Worker {
         // on-time filter keeps `running` as the largest event time so far, so only
         // batches that wait need their own maximum taken.
         var running: Int64? = ordered ? run.maxBefore(m.index) : Int64.min
-        var pending: [Batch] = []
+        var pending: [(Batch, Int64)] = []
         var pendingMax = Int64.min
         let rowsBefore = stats.rowsRead
+        // Input positions (FIRST_VALUE/LAST_VALUE, ties): the morsel, then the row in it.
+        var position = Int64(m.index) << 32
         try run.source.read(m) { raw in
             stats.rowsRead += raw.count
+            let rowBase = position
+            position += Int64(raw.count)
             let batch = try withWindowColumns(raw)
             if running == nil, let known = run.maxBefore(m.index) {
                 running = known
-                for b in pending { try aggregate(b, agg, &running!) }
+                for (b, base) in pending { try aggregate(b, agg, &running!, rowBase: base) }
                 pending.removeAll()
             }
             if running != nil {
-                try aggregate(batch, agg, &running!)
+                try aggregate(batch, agg, &running!, rowBase: rowBase)
             } else {
                 let ts = batch.columns[plan.watermark!.column]
                 pendingMax = max(pendingMax, ck_max_valid_i64(ts.int64s, ts.validityWords, batch.count))
-                pending.append(batch)
+                pending.append((batch, rowBase))
             }
         }
         run.source.finished(m)
@@ -426,8 +556,16 @@ final class Worker {
             run.publishMax(m.index, running ?? pendingMax)
             if running == nil {
                 running = try run.waitMaxBefore(m.index)
-                for b in pending { try aggregate(b, agg, &running!) }
+                for (b, base) in pending { try aggregate(b, agg, &running!, rowBase: base) }
             }
+        }
+        if let part = sessionPart {
+            run.sessions!.merge(part)
+            sessionPart = nil
+        }
+        if let late = run.lateSink {
+            try late.submit(m.index, lateBatches)
+            lateBatches = []
         }
         let watermark = run.finishMorsel(m.index)
         if agg.windowed {
@@ -435,21 +573,33 @@ final class Worker {
         }
     }
 
-    /// Gives the run every local window that closed by `upTo`, then emits whichever
-    /// windows are now complete.
+    /// Gives the run every local pane state whose pane ended by `upTo`, then emits
+    /// whichever windows are now complete.
     /// Returns whether any window was emitted.
     @discardableResult
     private func handOver(upTo: Int64, _ agg: AggregatePlan) throws -> Bool {
-        var closing: [(Int64, AggState)] = []
-        for (start, state) in windows where run.lastInstant(start) <= upTo {
-            closing.append((start, state))
+        if let sessions = run.sessions {
+            let ready = sessions.fire(worker: index, workers: run.options.workers, upTo: upTo, schema: resultSchema(agg))
+            for (seq, batch) in ready { try run.sink.submit(seq, [try finishOutput(batch, agg)]) }
+            return !ready.isEmpty
         }
-        for (start, _) in closing { windows.removeValue(forKey: start) }
+        var closing: [(PaneKey, PaneState)] = []
+        for (key, state) in windows where paneEnded(key.start, upTo) {
+            closing.append((key, state))
+        }
+        for (key, _) in closing { windows.removeValue(forKey: key) }
         let ready = run.handOver(worker: index, states: closing, upTo: upTo)
-        for (seq, start, states) in ready {
-            try run.sink.submit(seq, [try emitWindow(start, states, agg)])
+        for w in ready {
+            try run.sink.submit(w.seq, [try emitWindow(w, agg)])
         }
         return !ready.isEmpty
+    }
+
+    /// Whether the pane starting at `start` has ended by `upTo` (a whole-stream GROUP BY
+    /// ends with the input).
+    private func paneEnded(_ start: Int64, _ upTo: Int64) -> Bool {
+        guard let g = run.geometry else { return upTo == Int64.max }
+        return start &+ g.pane &- 1 <= upTo
     }
 
     /// Groups at which combining the workers' partial states is split by key hash over
@@ -461,15 +611,16 @@ final class Worker {
     /// The exchange: each partial group goes to the partition of its key hash, and each
     /// partition is combined by its own thread, so a window (or a whole-stream GROUP BY)
     /// with millions of groups is merged by all workers rather than one.
-    private func combine(_ states: [AggState], _ agg: AggregatePlan) throws -> [Column] {
+    private func combine(_ states: [AggState], shared: Bool, _ agg: AggregatePlan) throws -> [Column] {
         if let i = states.lazy.compactMap({ $0.accs.overflowed }).first { throw overflow(agg, i) }
         let total = states.reduce(0) { $0 + $1.groupCount }
         let parts = run.options.workers
         guard parts > 1, states.count > 1, total >= Worker.parallelCombineGroups, layout!.width > 0,
               states.allSatisfy(\.hashesAreGlobal)
         else {
-            let merged = states[0]
-            for s in states.dropFirst() { merged.combine(s) }
+            // Pane states shared with other windows are read, never combined into.
+            let merged = shared || states.isEmpty ? AggState(layout: layout!, specs: agg.aggregates) : states[0]
+            for s in states.dropFirst(shared ? 0 : 1) { merged.combine(s) }
             if let i = merged.accs.overflowed { throw overflow(agg, i) }
             return merged.finalize()
         }
@@ -513,113 +664,278 @@ final class Worker {
                           hint: "aggregate a DOUBLE instead, e.g. \(agg.aggregates[i].kind.rawValue)(CAST(x AS DOUBLE))")
     }
 
-    private func emitWindow(_ start: Int64, _ states: [AggState], _ agg: AggregatePlan) throws -> Batch {
-        var cols = try combine(states, agg)
+    private func emitWindow(_ w: QueryRun.ReadyWindow, _ agg: AggregatePlan) throws -> Batch {
+        if agg.rowsTopN, let plan = agg.topN {
+            let ranked = TopNState.merged(w.states.map { $0 as! TopNState }, plan)
+            let out = try plan.output.map { try Evaluator.evaluate($0, ranked) }
+            return Batch(schema: self.plan.outputSchema, columns: out, count: ranked.count)
+        }
+        var cols = try combine(w.states.map { $0 as! AggState }, shared: w.shared, agg)
         let n = cols.last?.count ?? 0
-        var fields: [Field] = []
-        if agg.windowed, let t = plan.tumble {
-            let ws = Evaluator.constantColumn(.int(start), .timestamp(.millisecond), n)
-            let we = Evaluator.constantColumn(.int(start + t.sizeMillis), .timestamp(.millisecond), n)
+        if agg.windowed {
+            let ws = Evaluator.constantColumn(.int(w.start), .timestamp(.millisecond), n)
+            let we = Evaluator.constantColumn(.int(w.end), .timestamp(.millisecond), n)
             cols.insert(contentsOf: [ws, we], at: 0)
+        }
+        // Rows in the order of their group keys: deterministic whatever the workers did.
+        let keyBase = agg.windowed ? 2 : 0
+        let result = BatchSorter.sorted(Batch(schema: resultSchema(agg), columns: cols, count: n),
+                                        by: Array(keyBase..<keyBase + agg.keys.count))
+        return try finishOutput(result, agg, op: run.updates ? (w.update ? "+U" : "+I") : nil)
+    }
+
+    /// The schema of an aggregation's result row: [window_start, window_end] + keys + aggregates.
+    func resultSchema(_ agg: AggregatePlan) -> Schema {
+        var fields: [Field] = []
+        if agg.windowed {
             fields += [Field("window_start", .timestamp(.millisecond)), Field("window_end", .timestamp(.millisecond))]
         }
         for (i, k) in agg.keys.enumerated() { fields.append(Field("k\(i)", k.type)) }
         for (i, a) in agg.aggregates.enumerated() { fields.append(Field("a\(i)", a.outputType)) }
-        // Rows in the order of their group keys: deterministic whatever the workers did.
-        let keyBase = agg.windowed ? 2 : 0
-        let result = BatchSorter.sorted(Batch(schema: Schema(fields), columns: cols, count: n),
-                                        by: Array(keyBase..<keyBase + agg.keys.count))
-        var sel: SelectionVector?
-        if let having = agg.having { sel = try Evaluator.select(having, result, nil) }
-        let out = try agg.output.map { try Evaluator.evaluate($0, result) }
-        return Batch(schema: plan.outputSchema, columns: out, count: n, selection: sel)
+        return Schema(fields)
     }
 
-    private func state(_ start: Int64, _ agg: AggregatePlan) -> AggState {
-        if let s = windows[start] { return s }
-        let s = AggState(layout: layout!, specs: agg.aggregates)
-        windows[start] = s
+    /// HAVING and the SELECT list over an aggregation's result rows.
+    /// `op`: the change kind column of the update policy (+I, +U).
+    private func finishOutput(_ result: Batch, _ agg: AggregatePlan, op: String? = nil) throws -> Batch {
+        var sel: SelectionVector?
+        if let having = agg.having { sel = try Evaluator.select(having, result, nil) }
+        var out = try agg.output.map { try Evaluator.evaluate($0, result) }
+        if let topN = agg.topN {
+            // Rank the window's rows (after HAVING), then the outer SELECT.
+            let rows = Batch(schema: Schema(topN.rowFields), columns: out, count: result.count, selection: sel).compacted()
+            let ranked = Ranking.topN(rows, topN)
+            out = try topN.output.map { try Evaluator.evaluate($0, ranked) }
+            if let op { out.append(Evaluator.constantColumn(.string(op), .string, ranked.count)) }
+            return Batch(schema: plan.outputSchema, columns: out, count: ranked.count)
+        }
+        if let op { out.append(Evaluator.constantColumn(.string(op), .string, result.count)) }
+        return Batch(schema: plan.outputSchema, columns: out, count: result.count, selection: sel)
+    }
+
+    private func state(_ start: Int64, tier: Int = 0, _ agg: AggregatePlan) -> PaneState {
+        let key = PaneKey(start: start, tier: tier)
+        if let s = windows[key] { return s }
+        let s: PaneState = agg.rowsTopN ? TopNState(plan: agg.topN!, layout: layout!)
+            : AggState(layout: layout!, specs: agg.aggregates)
+        windows[key] = s
         return s
     }
 
-    private func aggregate(_ batch: Batch, _ agg: AggregatePlan, _ running: inout Int64) throws {
+    private func aggregate(_ batch: Batch, _ agg: AggregatePlan, _ running: inout Int64, rowBase: Int64) throws {
         if run.aborted(at: current) { throw Aborted() }
         var sel: SelectionVector? = nil
         if let f = plan.filter { sel = try Evaluator.select(f, batch, nil) }
-        if agg.windowed, let t = plan.tumble {
-            let ts = batch.columns[t.timeColumn]
-            let starts = batch.columns[t.startColumn]
-            let out = SelectionVector(capacity: batch.count)
-            let inSel: UnsafePointer<UInt32>? = sel.map { UnsafePointer($0.ids) }
-            let n = sel?.count ?? batch.count
-            if let wm = plan.watermark {
-                let last = windowLast.typed(Int64.self)
-                _ = ck_add_i64_const(starts.int64s, t.sizeMillis - 1, batch.count, last)
-                out.count = ck_ontime_filter(ts.int64s, ts.validityWords, batch.count, inSel, n, last,
-                                             wm.delayMillis, &running, &lateCount, &nullTimeCount, out.ids)
-            } else {
-                // No watermark: windows close at the end of input, rows are never late.
-                out.count = ck_filter_i64_const(CK_CMP_GE, ts.int64s, ts.validityWords, inSel, n, Int64.min, out.ids)
-                nullTimeCount += UInt64(n - out.count)
-            }
-            sel = out
+        if let sessions = run.sessions, let w = plan.window {
+            try aggregateSessions(batch, sel, w, sessions, agg, &running, rowBase: rowBase)
+            return
         }
-        let count = sel?.count ?? batch.count
-        guard count > 0 else { return }
+        guard agg.windowed, let w = plan.window, let g = run.geometry else {
+            let count = sel?.count ?? batch.count
+            guard count > 0 else { return }
+            let keys = try agg.keys.map { try Evaluator.evaluate($0, batch) }
+            let inputs = try agg.inputs.map { try Evaluator.evaluate($0, batch) }
+            state(0, agg).add(keys: keys, inputs: inputs, scratch: scratch!, sel.map { UnsafePointer($0.ids) }, count,
+                              rowBase: rowBase)
+            return
+        }
+        let ts = batch.columns[w.timeColumn]
+        let starts = batch.columns[w.startColumn].int64s
+        let out = SelectionVector(capacity: batch.count)
+        let inSel: UnsafePointer<UInt32>? = sel.map { UnsafePointer($0.ids) }
+        let n = sel?.count ?? batch.count
+        var later: [(row: UInt32, key: PaneKey)] = []
+        if let wm = plan.watermark {
+            let last = windowLast.typed(Int64.self)
+            g.lastInstants(paneStarts: starts, batch.count, into: last)
+            let before = running
+            let lateBefore = lateCount
+            if run.updates { _ = ck_add_i64_const(last, run.allowedLateness, batch.count, last) }
+            out.count = ck_ontime_filter(ts.int64s, ts.validityWords, batch.count, inSel, n, last,
+                                         wm.delayMillis, &running, &lateCount, &nullTimeCount, out.ids)
+            if run.updates {
+                lateAcceptedCount += countLateAccepted(out, ts, last, wm.delayMillis, before, running)
+            } else if g.sharesPanes {
+                later = assignTiers(out, ts, starts, g, wm.delayMillis, before, running)
+            }
+            if lateCount > lateBefore { collectLate(batch, ts, inSel, n, out, later.map { Int($0.row) }, before, wm.delayMillis) }
+            onTimeCount += out.count + later.count
+        } else {
+            // No watermark: windows close at the end of input, rows are never late.
+            out.count = ck_filter_i64_const(CK_CMP_GE, ts.int64s, ts.validityWords, inSel, n, Int64.min, out.ids)
+            nullTimeCount += UInt64(n - out.count)
+        }
+        let count = out.count
+        guard count > 0 || !later.isEmpty else { return }
         let keys = try agg.keys.map { try Evaluator.evaluate($0, batch) }
         let inputs = try agg.inputs.map { try Evaluator.evaluate($0, batch) }
         let scratch = scratch!
-        guard agg.windowed, let t = plan.tumble else {
-            state(0, agg).add(keys: keys, inputs: inputs, scratch: scratch, sel.map { UnsafePointer($0.ids) }, count)
-            return
+        for (row, key) in later {
+            var r = row
+            state(key.start, tier: key.tier, agg).add(keys: keys, inputs: inputs, scratch: scratch, &r, 1, rowBase: rowBase)
         }
-        let starts = batch.columns[t.startColumn].int64s
-        let selPtr: UnsafePointer<UInt32>? = sel.map { UnsafePointer($0.ids) }
+        guard count > 0 else { return }
+        let selPtr = UnsafePointer(out.ids)
         var lo: Int64 = 0, hi: Int64 = 0
         ck_minmax_i64(starts, selPtr, count, &lo, &hi)
         if lo == hi {
-            state(lo, agg).add(keys: keys, inputs: inputs, scratch: scratch, selPtr, count)
+            state(lo, agg).add(keys: keys, inputs: inputs, scratch: scratch, selPtr, count, rowBase: rowBase)
             return
         }
-        let buckets = (hi - lo) / t.sizeMillis + 1
+        let buckets = (hi - lo) / g.pane + 1
         if buckets <= Int64(CK_MAX_WINDOW_BUCKETS) {
             let counts = bucketCounts.typed(UInt32.self)
-            ck_bucket_by_window(starts, selPtr, count, lo, t.sizeMillis, UInt32(buckets), counts, bucketSel.ids)
+            ck_bucket_by_window(starts, selPtr, count, lo, g.pane, UInt32(buckets), counts, bucketSel.ids)
             var offset = 0
             for b in 0..<Int(buckets) {
                 let c = Int(counts[b])
                 if c > 0 {
-                    state(lo + Int64(b) * t.sizeMillis, agg)
-                        .add(keys: keys, inputs: inputs, scratch: scratch, UnsafePointer(bucketSel.ids + offset), c)
+                    state(lo + Int64(b) * g.pane, agg)
+                        .add(keys: keys, inputs: inputs, scratch: scratch, UnsafePointer(bucketSel.ids + offset), c,
+                             rowBase: rowBase)
                 }
                 offset += c
             }
             return
         }
-        // Rows spread over very many windows (tiny windows or wild disorder).
-        var byWindow: [Int64: [UInt32]] = [:]
+        // Rows spread over very many panes (tiny windows or wild disorder).
+        var byPane: [Int64: [UInt32]] = [:]
         for i in 0..<count {
-            let r = selPtr.map { $0[i] } ?? UInt32(i)
-            byWindow[starts[Int(r)], default: []].append(r)
+            let r = selPtr[i]
+            byPane[starts[Int(r)], default: []].append(r)
         }
-        for start in byWindow.keys.sorted() {
-            byWindow[start]!.withUnsafeBufferPointer { rows in
-                state(start, agg).add(keys: keys, inputs: inputs, scratch: scratch, rows.baseAddress, rows.count)
+        for start in byPane.keys.sorted() {
+            byPane[start]!.withUnsafeBufferPointer { rows in
+                state(start, agg).add(keys: keys, inputs: inputs, scratch: scratch, rows.baseAddress, rows.count,
+                                      rowBase: rowBase)
             }
         }
     }
 
+    /// SESSION windows: a row is late once the watermark has reached its time (it could
+    /// otherwise join a session that has already been emitted); on-time rows go to this
+    /// morsel's session store.
+    private func aggregateSessions(_ batch: Batch, _ sel: SelectionVector?, _ w: WindowSpec, _ sessions: SessionRun,
+                                   _ agg: AggregatePlan, _ running: inout Int64, rowBase: Int64) throws {
+        let ts = batch.columns[w.timeColumn]
+        let out = SelectionVector(capacity: batch.count)
+        let inSel: UnsafePointer<UInt32>? = sel.map { UnsafePointer($0.ids) }
+        let n = sel?.count ?? batch.count
+        if let wm = plan.watermark {
+            let before = running
+            let lateBefore = lateCount
+            out.count = ck_ontime_filter(ts.int64s, ts.validityWords, batch.count, inSel, n, ts.int64s,
+                                         wm.delayMillis, &running, &lateCount, &nullTimeCount, out.ids)
+            if lateCount > lateBefore { collectLate(batch, ts, inSel, n, out, [], before, wm.delayMillis) }
+            onTimeCount += out.count
+        } else {
+            out.count = ck_filter_i64_const(CK_CMP_GE, ts.int64s, ts.validityWords, inSel, n, Int64.min, out.ids)
+            nullTimeCount += UInt64(n - out.count)
+        }
+        guard out.count > 0 else { return }
+        let keys = try agg.keys.map { try Evaluator.evaluate($0, batch) }
+        let inputs = try agg.inputs.map { try Evaluator.evaluate($0, batch) }
+        let part = sessionPart ?? SessionStore(gap: sessions.gap, layout: layout!, specs: agg.aggregates)
+        sessionPart = part
+        part.add(keys: keys, inputs: inputs, time: ts.int64s, scratch: scratch!, out.ids, out.count, rowBase: rowBase)
+    }
+
+    /// Keeps the rows the on-time filter rejected (those considered, with a time, and
+    /// neither kept nor re-tiered) for the late-data output.
+    private func collectLate(_ batch: Batch, _ ts: Column, _ sel: UnsafePointer<UInt32>?, _ n: Int, _ kept: SelectionVector,
+                             _ retiered: [Int], _ runningBefore: Int64, _ delay: Int64) {
+        guard run.lateSink != nil else { return }
+        var rows = LateRows.find(ts, sel, n, kept: kept, runningBefore: runningBefore, delay: delay)
+        if !retiered.isEmpty {
+            let moved = Set(retiered)
+            rows.removeAll { moved.contains($0.row) }
+        }
+        guard !rows.isEmpty else { return }
+        let fields = plan.late.rowFields
+        lateBatches.append(LateRows.batch(batch, columns: fields.count, fields: fields, rows: rows, time: ts))
+    }
+
+    /// Under the update policy: how many of the kept rows came after their window had
+    /// closed (`last` holds each row's last window instant plus the allowed lateness).
+    private func countLateAccepted(_ kept: SelectionVector, _ ts: Column, _ last: UnsafePointer<Int64>, _ delay: Int64,
+                                   _ runningBefore: Int64, _ runningAfter: Int64) -> Int {
+        guard kept.count > 0, runningAfter != Int64.min else { return 0 }
+        let lateness = run.allowedLateness
+        let wmAfter = runningAfter &- delay
+        var suspect = false
+        for i in 0..<kept.count where last[Int(kept.ids[i])] &- lateness <= wmAfter {
+            suspect = true
+            break
+        }
+        guard suspect else { return 0 }
+        let marks = LateRows.watermarks(ts, through: Int(kept.ids[kept.count - 1]), runningBefore: runningBefore, delay: delay)
+        var n = 0
+        for i in 0..<kept.count {
+            let r = Int(kept.ids[i])
+            if last[r] &- lateness <= marks[r] { n += 1 }
+        }
+        return n
+    }
+
+    /// Under HOP and CUMULATE a pane is in several windows, which fire one after the
+    /// other. A row that arrives once the first windows of its pane have fired (the
+    /// watermark before it has passed their end) counts only in the later ones: it is
+    /// taken out of `onTime` and returned with its pane and tier, the index of the first
+    /// of its pane's windows still open. Rows are checked exactly only when the batch's
+    /// final watermark says some row may be such a row (rare: it takes disorder beyond
+    /// the rest of a pane plus the watermark delay).
+    private func assignTiers(_ onTime: SelectionVector, _ ts: Column, _ starts: UnsafePointer<Int64>, _ g: PaneGeometry,
+                             _ delay: Int64, _ runningBefore: Int64, _ runningAfter: Int64) -> [(row: UInt32, key: PaneKey)] {
+        guard onTime.count > 0, runningAfter != Int64.min else { return [] }
+        let wmAfter = runningAfter &- delay
+        var suspect = false
+        for i in 0..<onTime.count where starts[Int(onTime.ids[i])] &+ g.pane &- 1 <= wmAfter {
+            suspect = true
+            break
+        }
+        guard suspect else { return [] }
+        // Replay the running maximum row by row to know each row's watermark.
+        var later: [(row: UInt32, key: PaneKey)] = []
+        var kept = 0
+        var running = runningBefore
+        var next = 0
+        let times = ts.int64s
+        for r in 0...Int(onTime.ids[onTime.count - 1]) {
+            let valid = ts.isValid(r)
+            let wm = running == Int64.min ? Int64.min : running &- delay
+            if next < onTime.count && Int(onTime.ids[next]) == r {
+                next += 1
+                let p = starts[r]
+                if p &+ g.pane &- 1 <= wm {
+                    let tier = g.windows(containingPane: p).firstIndex { $0.end &- 1 > wm } ?? 0
+                    later.append((UInt32(r), PaneKey(start: p, tier: tier)))
+                } else {
+                    onTime.ids[kept] = UInt32(r)
+                    kept += 1
+                }
+            }
+            if valid && times[r] > running { running = times[r] }
+        }
+        onTime.count = kept
+        return later
+    }
+
     // MARK: - Window columns
 
-    /// Appends window_start and window_end to a scan batch when the query reads a window TVF.
+    /// Appends window_start and window_end (of the row's pane, which is its window under
+    /// TUMBLE) to a scan batch of a windowed query. A projection over HOP or CUMULATE
+    /// instead repeats each row once per window it is in.
     private func withWindowColumns(_ batch: Batch) throws -> Batch {
-        guard let t = plan.tumble else { return batch }
-        let ts = batch.columns[t.timeColumn]
+        guard let w = plan.window else { return batch }
+        if case .session = w.kind { return batch }
+        let g = PaneGeometry(w)!
+        if g.sharesPanes, case .project = plan.shape { return repeatedPerWindow(batch, w, g) }
+        let ts = batch.columns[w.timeColumn]
         let n = batch.count
         let start = Column(.timestamp(.millisecond), capacity: n)
         let end = Column(.timestamp(.millisecond), capacity: n)
-        ck_tumble_start(ts.int64s, ts.validityWords, nil, n, t.sizeMillis, t.offsetMillis, start.int64s)
-        _ = ck_add_i64_const(start.int64s, t.sizeMillis, n, end.int64s)
+        ck_tumble_start(ts.int64s, ts.validityWords, nil, n, g.pane, w.offsetMillis, start.int64s)
+        _ = ck_add_i64_const(start.int64s, g.pane, n, end.int64s)
         start.setCount(n, nullCount: 0)
         end.setCount(n, nullCount: 0)
         if ts.validityWords != nil {
@@ -629,6 +945,43 @@ final class Worker {
         var schema = batch.schema
         schema.fields += [Field("window_start", .timestamp(.millisecond)), Field("window_end", .timestamp(.millisecond))]
         return Batch(schema: schema, columns: batch.columns + [start, end], count: n, selection: batch.selection)
+    }
+
+    /// The rows of a HOP or CUMULATE TVF: each input row once per window containing it
+    /// (in input order, a row's windows by ascending end), with that window's bounds.
+    /// Rows with a NULL time are in no window.
+    private func repeatedPerWindow(_ raw: Batch, _ w: WindowSpec, _ g: PaneGeometry) -> Batch {
+        let batch = raw.selection == nil ? raw : raw.compacted()
+        let ts = batch.columns[w.timeColumn]
+        var rows: [UInt32] = []
+        var starts: [Int64] = []
+        var ends: [Int64] = []
+        for r in 0..<batch.count where ts.isValid(r) {
+            let t = ts.int64s[r]
+            for win in g.windows(containingPane: g.floor(t, g.pane)) {
+                rows.append(UInt32(r))
+                starts.append(win.start)
+                ends.append(win.end)
+            }
+        }
+        let m = rows.count
+        var columns: [Column] = rows.withUnsafeBufferPointer { ids in
+            batch.columns.map { c in
+                let out = Column(c.type, capacity: max(m, 1))
+                out.appendGathered(from: c, ids.baseAddress, m)
+                return out
+            }
+        }
+        let start = Column(.timestamp(.millisecond), capacity: max(m, 1))
+        let end = Column(.timestamp(.millisecond), capacity: max(m, 1))
+        for i in 0..<m {
+            start.append(starts[i])
+            end.append(ends[i])
+        }
+        columns += [start, end]
+        var schema = batch.schema
+        schema.fields += [Field("window_start", .timestamp(.millisecond)), Field("window_end", .timestamp(.millisecond))]
+        return Batch(schema: schema, columns: columns, count: m)
     }
 }
 

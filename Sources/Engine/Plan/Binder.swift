@@ -5,6 +5,9 @@ import Columnar
 /// scan -> filter -> (window) aggregate -> output expressions.
 struct Binder {
     let catalog: [String: TableDefinition]
+    /// The query's late-data policy (it decides what the scan reads and the output's
+    /// columns).
+    var lateData: LateDataPolicy = .drop
 
     // MARK: - Errors
 
@@ -40,6 +43,19 @@ struct Binder {
             byKey[o.key] = o.value
             options.append((o.key, o.value))
         }
+        // Table options of the engine's, not the connector's.
+        var allowedLateness: Int64 = 0
+        if let raw = byKey.removeValue(forKey: "allowed-lateness") {
+            let at = s.options.first { $0.key == "allowed-lateness" }!.position
+            guard let ms = Binder.durationMillis(raw) else {
+                throw error("'allowed-lateness' must be a duration, not '\(raw)'", at: at, hint: "e.g. '10 s', '500 ms', '5 min'")
+            }
+            guard s.watermark != nil else {
+                throw error("'allowed-lateness' needs a WATERMARK", at: at,
+                            hint: "declare WATERMARK FOR ts AS ts - INTERVAL '5' SECOND")
+            }
+            allowedLateness = ms
+        }
         let provider: TableProvider
         do {
             provider = try Connectors.make(ConnectorContext(tableName: s.name.last.name, declared: Schema(fields), options: byKey))
@@ -68,7 +84,27 @@ struct Binder {
         }
         return TableDefinition(name: s.name.last.name, schema: schema,
                                watermark: watermark.map { (column: $0.0, delayMillis: $0.1) },
-                               provider: provider, options: options)
+                               allowedLatenessMillis: allowedLateness, provider: provider, options: options)
+    }
+
+    /// A duration as Flink writes them in options: a number and a unit (ms, s, min, h,
+    /// d, or their long forms; seconds when there is none), e.g. `10 s`, `500ms`.
+    static func durationMillis(_ text: String) -> Int64? {
+        let t = String(text.lowercased().filter { $0 != " " && $0 != "\t" })
+        let split = t.firstIndex { !$0.isNumber } ?? t.endIndex
+        guard let n = Int64(t[..<split]), n >= 0 else { return nil }
+        let unit = t[split...]
+        let scale: Int64
+        switch unit {
+        case "ms", "milli", "millis", "millisecond", "milliseconds": scale = 1
+        case "", "s", "sec", "secs", "second", "seconds": scale = 1000
+        case "min", "mins", "minute", "minutes": scale = 60_000
+        case "h", "hour", "hours": scale = 3_600_000
+        case "d", "day", "days": scale = 86_400_000
+        default: return nil
+        }
+        let (v, overflow) = n.multipliedReportingOverflow(by: scale)
+        return overflow ? nil : v
     }
 
     static func dataType(_ t: TypeName) throws(SQLSyntaxError) -> DataType {
@@ -114,8 +150,9 @@ struct Binder {
     struct Input {
         var table: TableDefinition
         var alias: String?
-        /// Window TVF size/offset and time column (index in table.schema).
-        var tumble: (timeColumn: Int, size: Int64, offset: Int64)?
+        /// The window TVF: its kind, time column and (SESSION) PARTITION BY columns, as
+        /// indexes in table.schema.
+        var window: InputWindow?
         /// table.schema fields + window_start, window_end (TVF only).
         var fields: [Field]
     }
@@ -129,8 +166,16 @@ struct Binder {
         if q.limit != nil || q.offset != nil {
             throw Binder.error("LIMIT/OFFSET are not supported yet", at: q.position, hint: "pipe the output through `head`")
         }
-        guard case .select(let s) = q.body else {
+        guard case .select(var s) = q.body else {
             throw Binder.error("only SELECT queries are supported", at: q.body.position)
+        }
+        if s.from.count == 1, case .subquery(let sub) = s.from[0], let plan = try topNQuery(s, sub) {
+            return plan
+        }
+        var legacyWindow: InputWindow?
+        if let (rewritten, window) = try legacyGroupWindow(s) {
+            s = rewritten
+            legacyWindow = window
         }
         if s.isDistinct { throw Binder.error("SELECT DISTINCT is not supported yet", at: s.position,
                                              hint: "use GROUP BY over the columns instead") }
@@ -138,7 +183,12 @@ struct Binder {
             throw Binder.error(s.from.isEmpty ? "a query needs a FROM clause" : "joins are not supported yet",
                                at: s.from.dropFirst().first?.position ?? s.position)
         }
-        let input = try resolveFrom(s.from[0])
+        var input = try resolveFrom(s.from[0])
+        if let legacyWindow {
+            input.window = legacyWindow
+            input.fields += [Field("window_start", .timestamp(.millisecond), nullable: false),
+                             Field("window_end", .timestamp(.millisecond), nullable: false)]
+        }
         var scope = Scope(input: input)
 
         if let w = s.whereClause, try Scope.containsAggregate(w) {
@@ -197,6 +247,20 @@ struct Binder {
                 windowed: agg.windowed, keys: agg.keys, aggregates: agg.aggregates, inputs: agg.inputs,
                 having: having, output: exprs))
         }
+        if let w = input.window {
+            switch (w.kind, shape) {
+            case (.tumble, _): break
+            case (.session, .project):
+                throw Binder.error("SESSION windows exist only per key: aggregate over them", at: s.from[0].position,
+                                   hint: "GROUP BY window_start, window_end and the PARTITION BY columns")
+            case (_, .project): break
+            case (_, .aggregate):
+                if let p = scope.windowColumnPosition {
+                    throw Binder.error("a \(w.kind.name) row lies in several windows: window_start/window_end exist only after grouping",
+                                       at: p, hint: "use them in SELECT or HAVING of the window aggregation")
+                }
+            }
+        }
         return try finish(scope: scope, filter: filter, shape: shape, outputFields: outputFields)
     }
 
@@ -210,53 +274,9 @@ struct Binder {
         case .table(let t):
             if t.systemTimeAsOf != nil { throw Binder.error("FOR SYSTEM_TIME AS OF is not supported yet", at: t.position) }
             let table = try lookup(t.name)
-            return Input(table: table, alias: t.alias?.name.name, tumble: nil, fields: table.schema.fields)
+            return Input(table: table, alias: t.alias?.name.name, window: nil, fields: table.schema.fields)
         case .function(let f):
-            let name = f.name.last.name.uppercased()
-            guard name == "TUMBLE" else {
-                throw Binder.error("window function \(name) is not supported yet", at: f.position,
-                                   hint: name == "HOP" || name == "CUMULATE" || name == "SESSION" ? "only TUMBLE for now" : nil)
-            }
-            var tableName: QualifiedName?
-            var descriptor: [Identifier] = []
-            var intervals: [Int64] = []
-            for a in f.arguments {
-                switch a.value {
-                case .table(let n, let partition):
-                    if !partition.isEmpty { throw Binder.error("TUMBLE takes no PARTITION BY", at: a.position) }
-                    tableName = n
-                case .descriptor(let ids): descriptor = ids
-                case .expression(let e):
-                    guard case .literal(.interval(let i)) = e.kind else {
-                        throw Binder.error("expected an INTERVAL here", at: e.position, hint: "e.g. INTERVAL '10' SECOND")
-                    }
-                    intervals.append(i.milliseconds)
-                }
-            }
-            guard let tableName else {
-                throw Binder.error("TUMBLE needs a table: TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '10' SECOND)", at: f.position)
-            }
-            let table = try lookup(tableName)
-            guard descriptor.count == 1 else {
-                throw Binder.error("TUMBLE needs one time column: DESCRIPTOR(ts)", at: f.position)
-            }
-            guard let tcol = table.schema.index(of: descriptor[0].name) else {
-                throw Binder.error("unknown column '\(descriptor[0].name)' in table '\(table.name)'",
-                                   at: descriptor[0].position, hint: Binder.suggestion(descriptor[0].name, table.schema.fields.map(\.name)))
-            }
-            guard case .timestamp = table.schema[tcol].type else {
-                throw Binder.error("the window column '\(descriptor[0].name)' must be a TIMESTAMP(3)", at: descriptor[0].position)
-            }
-            guard let size = intervals.first, size > 0 else {
-                throw Binder.error("TUMBLE needs a positive size: INTERVAL '10' SECOND", at: f.position)
-            }
-            let offset = intervals.count > 1 ? intervals[1] : 0
-            if intervals.count > 2 { throw Binder.error("TUMBLE takes a size and an optional offset", at: f.position) }
-            let fields = table.schema.fields + [
-                Field("window_start", .timestamp(.millisecond), nullable: false),
-                Field("window_end", .timestamp(.millisecond), nullable: false),
-            ]
-            return Input(table: table, alias: f.alias?.name.name, tumble: (tcol, size, offset), fields: fields)
+            return try windowFunction(f)
         case .subquery(let s):
             throw Binder.error("subqueries in FROM are not supported yet", at: s.position)
         case .join(let j):
@@ -290,12 +310,38 @@ struct Binder {
         var used = scope.usedColumns.filter { $0 < tableCount }
         var windowed = false
         if case .aggregate(let a) = shape { windowed = a.windowed }
-        if let t = input.tumble { used.insert(t.timeColumn) }
+        if let t = input.window {
+            used.insert(t.timeColumn)
+            for c in t.partition { used.insert(c) }
+        }
         if windowed, let w = input.table.watermark { used.insert(w.column) }
+        var late = LatePlan()
+        var outputFields = outputFields
+        if windowed, input.table.watermark != nil {
+            late.policy = lateData
+            late.allowedLatenessMillis = input.table.allowedLatenessMillis
+            switch lateData {
+            case .drop: break
+            case .output:
+                // A late row is written whole, so the scan reads every column.
+                used.formUnion(0..<tableCount)
+                late.rowFields = input.table.schema.fields
+            case .update:
+                if case .session = input.window?.kind {
+                    throw Binder.error("the update policy for late rows does not support SESSION windows yet", at: .start,
+                                       hint: "use --late-data drop or --late-data FILE")
+                }
+                guard late.allowedLatenessMillis > 0 else {
+                    throw Binder.error("the update policy needs an allowed lateness on table '\(input.table.name)'", at: .start,
+                                       hint: "add 'allowed-lateness' = '10 s' to its WITH options")
+                }
+                outputFields.append(Field("op", .string))
+            }
+        }
         let physical = used.sorted()
         var map: [Int: Int] = [:]
         for (i, c) in physical.enumerated() { map[c] = i }
-        if input.tumble != nil {
+        if input.window != nil {
             map[tableCount] = physical.count
             map[tableCount + 1] = physical.count + 1
         }
@@ -304,11 +350,10 @@ struct Binder {
         if let w = input.table.watermark, let mapped = map[w.column] {
             watermark = WatermarkSpec(column: mapped, delayMillis: w.delayMillis)
         }
-        let tumble = input.tumble.map { t in
-            TumbleSpec(timeColumn: map[t.timeColumn]!, sizeMillis: t.size, offsetMillis: t.offset,
-                       startColumn: physical.count)
+        let window = input.window.map { t in
+            WindowSpec(kind: t.kind, timeColumn: map[t.timeColumn]!, offsetMillis: t.offset, startColumn: physical.count)
         }
-        if windowed, let t = input.tumble, let w = input.table.watermark, w.column != t.timeColumn {
+        if windowed, let t = input.window, let w = input.table.watermark, w.column != t.timeColumn {
             // Flink requires the window's time attribute to be the watermarked column.
             throw Binder.error("the window column must be the table's WATERMARK column '\(input.table.schema[w.column].name)'",
                                at: .start)
@@ -321,7 +366,9 @@ struct Binder {
             a.inputs = a.inputs.map { $0.remapped(map) }
             mappedShape = .aggregate(a)
         }
-        return QueryPlan(scan: scan, watermark: watermark, tumble: tumble, filter: filter?.remapped(map),
-                         shape: mappedShape, outputSchema: Schema(outputFields))
+        var plan = QueryPlan(scan: scan, watermark: watermark, window: window, filter: filter?.remapped(map),
+                             shape: mappedShape, outputSchema: Schema(outputFields))
+        plan.late = late
+        return plan
     }
 }

@@ -7,6 +7,9 @@ public struct TableDefinition: Sendable {
     public var schema: Schema
     /// Event-time column (index into `schema`) and the allowed out-of-orderness.
     public var watermark: (column: Int, delayMillis: Int64)?
+    /// How long after its end a window still accepts late rows (`'allowed-lateness'`),
+    /// for queries with the update policy.
+    public var allowedLatenessMillis: Int64 = 0
     /// Where the rows come from.
     public var provider: TableProvider
     /// The options as written, for `--explain`.

@@ -13,26 +13,43 @@ enum PlanPrinter {
             lines.append("  Project: " + exprs.map(\.description).joined(separator: ", "))
         case .aggregate(let a):
             let aggs = a.aggregates.map { s in
-                s.kind == .countStar ? "COUNT(*)" : "\(s.kind.rawValue)(\(a.inputs[s.input!]))"
+                let call = s.kind == .countStar ? "COUNT(*)"
+                    : "\(s.kind.rawValue)(\(s.distinct ? "DISTINCT " : "")\(a.inputs[s.input!]))"
+                return call + (s.filter.map { " FILTER (WHERE \(a.inputs[$0]))" } ?? "")
             }
             if let h = a.having { lines.append("  Having: \(h)") }
             lines.append("  Project: " + a.output.map(\.description).joined(separator: ", "))
-            if a.windowed, let t = plan.tumble {
+            if a.windowed, let t = plan.window {
                 let when = plan.watermark != nil ? "when the watermark passes the window end" : "at end of input (no WATERMARK declared)"
-                lines.append("  WindowAggregate: TUMBLE \(t.sizeMillis) ms\(t.offsetMillis != 0 ? " offset \(t.offsetMillis) ms" : ""), keys [\(a.keys.map(\.description).joined(separator: ", "))], \(aggs.joined(separator: ", ")); emits \(when)")
+                lines.append("  WindowAggregate: \(windowText(t)), keys [\(a.keys.map(\.description).joined(separator: ", "))], \(aggs.joined(separator: ", ")); emits \(when)")
             } else {
                 lines.append("  Aggregate: keys [\(a.keys.map(\.description).joined(separator: ", "))], \(aggs.joined(separator: ", ")); emits at end of input")
             }
             lines.append("  Exchange: per-worker partial aggregates, combined when a window closes")
         }
         if let f = plan.filter { lines.append("  Filter: \(f)") }
-        if let t = plan.tumble { lines.append("  Window TVF: TUMBLE(\(t.sizeMillis) ms) over column #\(t.timeColumn)") }
-        if let w = plan.watermark { lines.append("  Watermark: column #\(w.column) - \(w.delayMillis) ms (late rows are counted and dropped)") }
+        if let t = plan.window { lines.append("  Window TVF: \(windowText(t)) over column #\(t.timeColumn)") }
+        if let w = plan.watermark {
+            let late: String
+            switch plan.late.policy {
+            case .drop: late = "late rows are counted and dropped"
+            case .output(let path): late = "late rows are written to \(path)"
+            case .update: late = "late rows update their window for \(plan.late.allowedLatenessMillis) ms, then are dropped"
+            }
+            lines.append("  Watermark: column #\(w.column) - \(w.delayMillis) ms (\(late))")
+        }
         lines.append("  Scan: \(plan.scan.provider.summary) reading [\(cols)] of \(plan.scan.provider.schema.count) columns")
-        let cpus = Int(spate_available_cpus())
-        let nodes = spate_numa_available() != 0 ? Int(spate_numa_max_node()) + 1 : 1
-        let placement = (0..<options.workers).map { i in "worker \(i) -> cpu \(i % cpus)" }.joined(separator: ", ")
-        lines.append("Workers: \(options.workers) (\(placement)); NUMA nodes: \(nodes); kernels: \(String(cString: ck_isa_name(ck_isa_current()))); batch capacity \(options.batchCapacity)")
+        lines.append("Workers: \(options.workers); kernels: \(String(cString: ck_isa_name(ck_isa_current()))); batch capacity \(options.batchCapacity)")
         return lines.joined(separator: "\n")
+    }
+
+    static func windowText(_ w: WindowSpec) -> String {
+        let offset = w.offsetMillis != 0 ? " offset \(w.offsetMillis) ms" : ""
+        switch w.kind {
+        case .tumble(let size): return "TUMBLE \(size) ms\(offset)"
+        case .hop(let slide, let size): return "HOP \(size) ms every \(slide) ms\(offset) (panes of \(slide) ms)"
+        case .cumulate(let step, let maxSize): return "CUMULATE up to \(maxSize) ms by \(step) ms\(offset) (panes of \(step) ms)"
+        case .session(let gap): return "SESSION gap \(gap) ms"
+        }
     }
 }

@@ -5,10 +5,15 @@ import Columnar
 struct Scope {
     let input: Binder.Input
     private(set) var usedColumns: Set<Int> = []
+    /// Where an expression over input rows first read window_start/window_end (which a
+    /// row has only under TUMBLE, or in a projection of HOP/CUMULATE).
+    private(set) var windowColumnPosition: SourcePosition?
 
     init(input: Binder.Input) { self.input = input }
 
-    static let aggregateNames: Set<String> = ["COUNT", "SUM", "MIN", "MAX", "AVG"]
+    static let aggregateNames: Set<String> = [
+        "COUNT", "SUM", "MIN", "MAX", "AVG", "APPROX_COUNT_DISTINCT", "FIRST_VALUE", "LAST_VALUE",
+    ]
     static let knownAggregates: Set<String> = aggregateNames.union([
         "APPROX_COUNT_DISTINCT", "FIRST_VALUE", "LAST_VALUE", "STDDEV", "STDDEV_POP", "STDDEV_SAMP",
         "VAR_POP", "VAR_SAMP", "VARIANCE", "COLLECT", "LISTAGG",
@@ -67,8 +72,11 @@ struct Scope {
         let matches = input.fields.indices.filter {
             col.isQuoted ? input.fields[$0].name == col.name : input.fields[$0].name.lowercased() == col.name.lowercased()
         }
-        if let i = matches.first { return columnRef(i) }
-        if col.name.lowercased() == "window_time", input.tumble != nil,
+        if let i = matches.first {
+            if i >= input.table.schema.count && windowColumnPosition == nil { windowColumnPosition = name.position }
+            return columnRef(i)
+        }
+        if col.name.lowercased() == "window_time", input.window != nil,
            let end = input.fields.indices.first(where: { input.fields[$0].name == "window_end" }) {
             return .arithmetic(.sub, columnRef(end), .literal(.int(1), .int64), .timestamp(.millisecond))
         }
@@ -164,6 +172,9 @@ enum ExpressionBinder {
             default:
                 throw Binder.error("cannot cast \(x.type) to \(target)", at: e.position)
             }
+        case .call(let c) where c.filter != nil && !Scope.knownAggregates.contains(c.name.last.name.uppercased()):
+            throw Binder.error("FILTER (WHERE ...) applies only to aggregate functions, not \(c.name.last.name)",
+                               at: c.filter!.position, hint: "e.g. COUNT(*) FILTER (WHERE price > 100)")
         case .call(let c) where c.name.last.name.uppercased() == "MOD" && !Scope.isAggregate(c):
             guard c.arguments.count == 2, !c.isStar, !c.isDistinct else {
                 throw Binder.error("MOD takes two arguments: MOD(a, b)", at: e.position)
@@ -176,7 +187,7 @@ enum ExpressionBinder {
                                    hint: "aggregates belong in the SELECT list or HAVING of a grouped query")
             }
             throw Binder.error("unknown function \(c.name.last.name)", at: e.position,
-                               hint: "this version supports MOD and the aggregates COUNT, SUM, MIN, MAX and AVG")
+                               hint: "this version supports MOD and the aggregates " + AggregateBinder.supportedAggregates)
         case .like:
             throw Binder.error("LIKE is not supported yet", at: e.position)
         case .caseWhen:
