@@ -63,3 +63,12 @@ make_bids() {
     "$PY" "$SCRIPT_DIR/gen_bids.py" "$BIDS" --rows "$ROWS" --seed "$SEED"
   fi
 }
+
+# Optional PyPI packages in the venv made by make_venv: returns 1 instead of exiting
+# when pip fails (the pip output is kept in WORK/pip-PACKAGE.log), so a script can
+# go on without them.
+venv_try_install() {  # $@: packages
+  "$PY" -c "import $(IFS=,; echo "$*")" 2>/dev/null && return 0
+  log "installing $* (optional)"
+  "$WORK/venv/bin/pip" install -q --disable-pip-version-check "$@" >"$WORK/pip-$1.log" 2>&1
+}
