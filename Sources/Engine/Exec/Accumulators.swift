@@ -100,23 +100,23 @@ func makeGroupAccumulator(_ spec: AggregateSpec) -> GroupAccumulator? {
 final class AccumulatorSet {
     let specs: [AggregateSpec]
     /// values[i]: Int64 or Double per group (count, sum, min, max).
-    private var values: [AlignedBuffer]
+    var values: [AlignedBuffer]
     /// counts[i]: non-null inputs per group, for aggregates that return NULL when a group
     /// saw none (SUM, MIN, MAX, AVG); nil for COUNT. Aggregates over the same input share
     /// one buffer (SUM(x) and MAX(x) count x's non-null rows once); `ownsCount[i]` marks
     /// the aggregate that maintains it.
-    private var counts: [AlignedBuffer?]
-    private let ownsCount: [Bool]
+    var counts: [AlignedBuffer?]
+    let ownsCount: [Bool]
     /// extras[i]: the accumulator of aggregate i when it needs one (DISTINCT,
     /// APPROX_COUNT_DISTINCT, FIRST/LAST_VALUE); nil for the vectorised aggregates.
-    private let extras: [GroupAccumulator?]
+    let extras: [GroupAccumulator?]
     /// Per FILTER input: the rows of the current batch where it is TRUE (room for a batch).
     private var filterRows: [Int: AlignedBuffer] = [:]
     private(set) var capacity: Int
     private(set) var groups: Int = 0
     /// The first aggregate whose BIGINT sum overflowed (its values are then wrapped and
     /// must not be emitted).
-    private(set) var overflowed: Int?
+    var overflowed: Int?
 
     init(_ specs: [AggregateSpec], capacity: Int = 256) {
         self.specs = specs
@@ -334,17 +334,17 @@ final class FirstLastAccumulator: GroupAccumulator {
     let type: DataType
     let last: Bool
     /// Per group: the position of the held value, or `none`.
-    private var positions: [Int64] = []
+    var positions: [Int64] = []
     /// Per group: the held value as a word (integers and timestamps as themselves,
     /// DOUBLE as its bits, BOOLEAN as 0/1); unused for VARCHAR.
-    private var words: [Int64] = []
+    var words: [Int64] = []
     /// Per group, VARCHAR only: the held string's bytes.
-    private var strings: [[UInt8]] = []
+    var strings: [[UInt8]] = []
     /// Per group, VARCHAR only, during one update: the batch row that won (-1 = none), so
     /// only one string per group and batch is copied.
     private var pending: [Int] = []
     /// The position of "no value yet": one that every real position beats.
-    private let none: Int64
+    let none: Int64
 
     init(type: DataType, last: Bool) {
         self.type = type

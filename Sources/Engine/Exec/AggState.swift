@@ -50,42 +50,52 @@ final class AggState: @unchecked Sendable {
         }
         let n = count ?? other.table.count
         guard n > 0 else { return }
-        let width = layout.width
+        let mapping = insertKeys(of: other, sel, n)
+        accs.grow(to: table.count)
+        mapping.withUnsafeBufferPointer { accs.combine(other.accs, mapping: $0.baseAddress!, sel, n) }
+    }
+
+    /// Inserts the keys of `other`'s groups `sel[0..<n]` (all when sel is nil; same key
+    /// layout) and returns, indexed by `other`'s group id, their groups here.
+    func insertKeys(of other: AggState, _ sel: UnsafePointer<UInt32>? = nil, _ count: Int? = nil) -> [UInt32] {
         let all = other.table.count
-        let mapping = UnsafeMutablePointer<UInt32>.allocate(capacity: all)
-        defer { mapping.deallocate() }
+        let n = count ?? all
+        var mapping = [UInt32](repeating: 0, count: max(all, 1))
+        guard n > 0 else { return mapping }
+        let width = layout.width
         func insert(_ words: UnsafePointer<Int64>, _ hashes: UnsafePointer<UInt64>) {
             let cols = (0..<width).map { words + $0 }
-            _ = table.findOrInsert(cols, stride: width, hashes: hashes, hashStride: 1, sel, n, into: mapping)
+            mapping.withUnsafeMutableBufferPointer { m in
+                _ = table.findOrInsert(cols, stride: width, hashes: hashes, hashStride: 1, sel, n, into: m.baseAddress!)
+            }
         }
-        if interners.contains(where: { $0 != nil }) {
-            // String ids are local to each state: re-intern other's strings here, then
-            // hash the translated key words.
-            var words = Array(UnsafeBufferPointer(start: other.table.keyWords, count: all * width))
-            for (j, mine) in interners.enumerated() {
-                guard let mine, let theirs = other.interners[j] else { continue }
-                var map = [Int64](repeating: 0, count: theirs.count)
-                for id in 0..<theirs.count {
-                    let s = theirs.string(id)
-                    map[id] = mine.intern(s, hash: ck_hash_bytes_one(s.baseAddress, s.count))
-                }
-                for g in 0..<all {
-                    let isNull = layout.hasNullWord && (words[g * width + width - 1] >> Int64(j)) & 1 == 1
-                    if !isNull { words[g * width + j] = map[Int(words[g * width + j])] }
-                }
-            }
-            var hashes = [UInt64](repeating: 0, count: all)
-            words.withUnsafeBufferPointer { w in
-                for g in 0..<all {
-                    hashes[g] = KeyEncoder.groupHash(w.baseAddress! + g * width, width: width, hasNullWord: layout.hasNullWord)
-                }
-            }
-            words.withUnsafeBufferPointer { w in hashes.withUnsafeBufferPointer { insert(w.baseAddress!, $0.baseAddress!) } }
-        } else {
+        guard interners.contains(where: { $0 != nil }) else {
             insert(other.table.keyWords, other.table.groupHashes)
+            return mapping
         }
-        accs.grow(to: table.count)
-        accs.combine(other.accs, mapping: mapping, sel, n)
+        // String ids are local to each state: re-intern other's strings here, then hash
+        // the translated key words.
+        var words = Array(UnsafeBufferPointer(start: other.table.keyWords, count: all * width))
+        for (j, mine) in interners.enumerated() {
+            guard let mine, let theirs = other.interners[j] else { continue }
+            var map = [Int64](repeating: 0, count: theirs.count)
+            for id in 0..<theirs.count {
+                let s = theirs.string(id)
+                map[id] = mine.intern(s, hash: ck_hash_bytes_one(s.baseAddress, s.count))
+            }
+            for g in 0..<all {
+                let isNull = layout.hasNullWord && (words[g * width + width - 1] >> Int64(j)) & 1 == 1
+                if !isNull { words[g * width + j] = map[Int(words[g * width + j])] }
+            }
+        }
+        var hashes = [UInt64](repeating: 0, count: all)
+        words.withUnsafeBufferPointer { w in
+            for g in 0..<all {
+                hashes[g] = KeyEncoder.groupHash(w.baseAddress! + g * width, width: width, hasNullWord: layout.hasNullWord)
+            }
+        }
+        words.withUnsafeBufferPointer { w in hashes.withUnsafeBufferPointer { insert(w.baseAddress!, $0.baseAddress!) } }
+        return mapping
     }
 
     /// Whether the group hashes depend only on key values (no interned string ids), so
@@ -97,12 +107,19 @@ final class AggState: @unchecked Sendable {
     func finalize() -> [Column] {
         if layout.width == 0 { accs.grow(to: 1) }
         let n = layout.width == 0 ? accs.groups : table.count
-        var out: [Column] = []
+        var out = keyColumns((0..<n).map { UInt32($0) })
+        for i in accs.specs.indices { out.append(accs.finalize(i)) }
+        return out
+    }
+
+    /// The key columns of groups `ids`, decoded, in that order.
+    func keyColumns(_ ids: [UInt32]) -> [Column] {
         let width = layout.width
         let words = table.keyWords
-        for (j, type) in layout.types.enumerated() {
-            let col = Column(type, capacity: max(n, 1))
-            for g in 0..<n {
+        return layout.types.enumerated().map { j, type in
+            let col = Column(type, capacity: max(ids.count, 1))
+            for id in ids {
+                let g = Int(id)
                 let w = words[g * width + j]
                 if layout.hasNullWord && (words[g * width + width - 1] >> Int64(j)) & 1 == 1 {
                     col.appendNull()
@@ -115,9 +132,7 @@ final class AggState: @unchecked Sendable {
                 case .string: interners[j]!.append(Int(w), to: col)
                 }
             }
-            out.append(col)
+            return col
         }
-        for i in accs.specs.indices { out.append(accs.finalize(i)) }
-        return out
     }
 }

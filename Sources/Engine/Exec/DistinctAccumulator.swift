@@ -29,17 +29,17 @@ final class DistinctAccumulator: GroupAccumulator {
     let type: DataType
     let result: Result
     /// Keys (group id, value word); its group ids are pair ids, not used.
-    private let pairs = GroupTable(width: 2, expectedGroups: 64)
-    private let interner: StringInterner?
+    let pairs = GroupTable(width: 2, expectedGroups: 64)
+    let interner: StringInterner?
     /// Per group: how many distinct values, and their sum (BIGINT or DOUBLE input).
-    private var counts: [Int64] = []
-    private var intSums: [Int64] = []
-    private var floatSums: [Double] = []
+    var counts: [Int64] = []
+    var intSums: [Int64] = []
+    var floatSums: [Double] = []
     private(set) var overflowed = false
     /// Scratch for one insert: the pairs' group and value words, hashes and pair ids.
     private var scratchCapacity = 0
-    private var groupWords = AlignedBuffer(capacity: 0)
-    private var valueWords = AlignedBuffer(capacity: 0)
+    var groupWords = AlignedBuffer(capacity: 0)
+    var valueWords = AlignedBuffer(capacity: 0)
     private var hashes = AlignedBuffer(capacity: 0)
     private var ids = AlignedBuffer(capacity: 0)
 
@@ -61,7 +61,7 @@ final class DistinctAccumulator: GroupAccumulator {
         }
     }
 
-    private func reserveScratch(_ n: Int) {
+    func reserveScratch(_ n: Int) {
         guard n > scratchCapacity else { return }
         scratchCapacity = max(n, scratchCapacity * 2, 64)
         groupWords = AlignedBuffer(capacity: scratchCapacity * 8)
@@ -95,7 +95,7 @@ final class DistinctAccumulator: GroupAccumulator {
 
     /// Inserts the first m pairs of the scratch words; each new pair counts (and sums)
     /// towards its group.
-    private func insertScratch(_ m: Int) {
+    func insertScratch(_ m: Int) {
         guard m > 0 else { return }
         let gw = groupWords.typed(Int64.self), vw = valueWords.typed(Int64.self)
         let h = hashes.typed(UInt64.self)

@@ -486,7 +486,7 @@ final class Worker {
         let rowsBefore = stats.rowsRead
         try run.source.read(m) { raw in
             stats.rowsRead += raw.count
-            let batch = try withWindowColumns(raw)
+            let batch = try withWindowColumns(stamped(raw))
             var sel: SelectionVector?
             if let f = plan.filter {
                 sel = try Evaluator.select(f, batch, nil)
@@ -534,7 +534,7 @@ final class Worker {
             stats.rowsRead += raw.count
             let rowBase = position
             position += Int64(raw.count)
-            let batch = try withWindowColumns(raw)
+            let batch = try withWindowColumns(stamped(raw))
             if running == nil, let known = run.maxBefore(m.index) {
                 running = known
                 for (b, base) in pending { try aggregate(b, agg, &running!, rowBase: base) }
@@ -550,6 +550,11 @@ final class Worker {
         }
         run.source.finished(m)
         run.noteProgress(m, rows: stats.rowsRead - rowsBefore)
+        if ordered, let w = plan.window, w.timeColumn == plan.procTimeColumn {
+            // Processing time passes even when no rows come: windows close on the clock.
+            let now = Worker.clockMillis()
+            if running != nil { running = max(running!, now) } else { pendingMax = max(pendingMax, now) }
+        }
         if ordered {
             // Either the largest event time up to the end of this morsel, or (nothing
             // aggregated yet) this morsel's own: both give the same prefix maximum.
@@ -921,6 +926,24 @@ final class Worker {
     }
 
     // MARK: - Window columns
+
+    /// Appends the processing time (`PROCTIME()`) to a scan batch when the query reads it.
+    private func stamped(_ batch: Batch) -> Batch {
+        guard let at = plan.procTimeColumn else { return batch }
+        let now = Evaluator.constantColumn(.int(Worker.clockMillis()), .timestamp(.millisecond), batch.count)
+        var schema = batch.schema
+        schema.fields.insert(Field("proctime", .timestamp(.millisecond), nullable: false), at: at)
+        var columns = batch.columns
+        columns.insert(now, at: at)
+        return Batch(schema: schema, columns: columns, count: batch.count, selection: batch.selection)
+    }
+
+    /// Wall-clock time in epoch milliseconds.
+    static func clockMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
 
     /// Appends window_start and window_end (of the row's pane, which is its window under
     /// TUMBLE) to a scan batch of a windowed query. A projection over HOP or CUMULATE

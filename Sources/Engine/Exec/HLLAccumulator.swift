@@ -15,8 +15,8 @@ final class HLLAccumulator: GroupAccumulator {
 
     let type: DataType
     /// Group g's registers at [g * registers, (g + 1) * registers).
-    private let sketches = AlignedBuffer(capacity: 0)
-    private var groups = 0
+    let sketches = AlignedBuffer(capacity: 0)
+    private(set) var groups = 0
     /// Row-indexed scratch for one batch: value hashes, and the value words of DOUBLE and
     /// BOOLEAN inputs (which are hashed as words).
     private var rowCapacity = 0

@@ -16,15 +16,15 @@ final class SessionStore {
     let keys: AggState
     /// Per slot: its key id, the first and last event time of its rows, and whether it
     /// is a session (merged-away and fired slots are dead until the next compaction).
-    private(set) var keyOfSlot: [UInt32] = []
-    private(set) var first: [Int64] = []
-    private(set) var last: [Int64] = []
-    private(set) var alive: [Bool] = []
-    private(set) var liveSlots = 0
+    var keyOfSlot: [UInt32] = []
+    var first: [Int64] = []
+    var last: [Int64] = []
+    var alive: [Bool] = []
+    var liveSlots = 0
     /// Per key id: its live slots.
-    private var open: [[UInt32]] = []
-    private(set) var accs: AccumulatorSet
-    private let specs: [AggregateSpec]
+    var open: [[UInt32]] = []
+    var accs: AccumulatorSet
+    let specs: [AggregateSpec]
     /// A scratch slot mapping for merges within `accs`.
     private var mapping: [UInt32] = []
     /// Slots folded into others since the last add/merge began: slots handed out earlier
@@ -202,11 +202,11 @@ final class SessionStore {
 final class SessionRun: @unchecked Sendable {
     let gap: Int64
     let plan: AggregatePlan
-    private let monitor = Monitor()
-    private var store: SessionStore?
-    private var detached: [Int64] = []
-    private var firedThrough = Int64.min
-    private var emitSeq = 0
+    let monitor = Monitor()
+    var store: SessionStore?
+    var detached: [Int64] = []
+    var firedThrough = Int64.min
+    var emitSeq = 0
 
     init(gap: Int64, plan: AggregatePlan) {
         self.gap = gap
@@ -234,74 +234,6 @@ final class SessionRun: @unchecked Sendable {
             firedThrough = closedUpTo
             defer { emitSeq += 1 }
             return [(emitSeq, batch)]
-        }
-    }
-}
-
-extension AggState {
-    /// Inserts the keys of `other` (a state with the same key layout) and returns, per
-    /// group of `other`, its group here.
-    func insertKeys(of other: AggState) -> [UInt32] {
-        let all = other.table.count
-        var mapping = [UInt32](repeating: 0, count: max(all, 1))
-        guard all > 0 else { return mapping }
-        let width = layout.width
-        func insert(_ words: UnsafePointer<Int64>, _ hashes: UnsafePointer<UInt64>) {
-            let cols = (0..<width).map { words + $0 }
-            mapping.withUnsafeMutableBufferPointer { m in
-                _ = table.findOrInsert(cols, stride: width, hashes: hashes, hashStride: 1, nil, all, into: m.baseAddress!)
-            }
-        }
-        guard interners.contains(where: { $0 != nil }) else {
-            insert(other.table.keyWords, other.table.groupHashes)
-            return mapping
-        }
-        // String ids are local to each state: re-intern other's strings here, then hash
-        // the translated key words.
-        var words = Array(UnsafeBufferPointer(start: other.table.keyWords, count: all * width))
-        for (j, mine) in interners.enumerated() {
-            guard let mine, let theirs = other.interners[j] else { continue }
-            var map = [Int64](repeating: 0, count: theirs.count)
-            for id in 0..<theirs.count {
-                let s = theirs.string(id)
-                map[id] = mine.intern(s, hash: ck_hash_bytes_one(s.baseAddress, s.count))
-            }
-            for g in 0..<all {
-                let isNull = layout.hasNullWord && (words[g * width + width - 1] >> Int64(j)) & 1 == 1
-                if !isNull { words[g * width + j] = map[Int(words[g * width + j])] }
-            }
-        }
-        var hashes = [UInt64](repeating: 0, count: all)
-        words.withUnsafeBufferPointer { w in
-            for g in 0..<all {
-                hashes[g] = KeyEncoder.groupHash(w.baseAddress! + g * width, width: width, hasNullWord: layout.hasNullWord)
-            }
-        }
-        words.withUnsafeBufferPointer { w in hashes.withUnsafeBufferPointer { insert(w.baseAddress!, $0.baseAddress!) } }
-        return mapping
-    }
-
-    /// The key columns of groups `ids`, decoded, in that order.
-    func keyColumns(_ ids: [UInt32]) -> [Column] {
-        let width = layout.width
-        let words = table.keyWords
-        return layout.types.enumerated().map { j, type in
-            let col = Column(type, capacity: max(ids.count, 1))
-            for id in ids {
-                let g = Int(id)
-                let w = words[g * width + j]
-                if layout.hasNullWord && (words[g * width + width - 1] >> Int64(j)) & 1 == 1 {
-                    col.appendNull()
-                    continue
-                }
-                switch type {
-                case .int64, .timestamp: col.append(w)
-                case .float64: col.append(Double(bitPattern: UInt64(bitPattern: w)))
-                case .bool: col.append(w != 0)
-                case .string: interners[j]!.append(Int(w), to: col)
-                }
-            }
-            return col
         }
     }
 }

@@ -16,14 +16,16 @@ extension AggState: PaneState {}
 /// `PARTITION BY p ORDER BY o`, keeping the ranks up to N.
 enum Ranking {
     /// The rows of `rows` ranked up to `plan.limit`, ordered by partition then rank, with
-    /// the rank appended as a last column. Ties under ROW_NUMBER are broken by the other
-    /// columns (so the result does not depend on how work was split).
-    static func topN(_ rows: Batch, _ plan: TopNPlan) -> Batch {
+    /// the rank appended as a last column. Ties under ROW_NUMBER are broken by column
+    /// `tieBreak` (the input position), or else by the other columns, so the result does
+    /// not depend on how work was split.
+    static func topN(_ rows: Batch, _ plan: TopNPlan, tieBreak: Int? = nil) -> Batch {
         let b = rows.compacted()
         let n = b.count
         let partition = plan.partition.map { BatchSorter.comparator(b.columns[$0]) }
         let order = plan.order.map { o in directed(b.columns[o.column], o) }
-        let rest = b.columns.indices.filter { c in !plan.partition.contains(c) && !plan.order.contains { $0.column == c } }
+        let rest = tieBreak.map { [BatchSorter.comparator(b.columns[$0])] }
+            ?? b.columns.indices.filter { c in !plan.partition.contains(c) && !plan.order.contains { $0.column == c } }
             .map { BatchSorter.comparator(b.columns[$0]) }
         var ids = (0..<n).map { UInt32($0) }
         func compare(_ cs: [(Int, Int) -> Int], _ x: Int, _ y: Int) -> Int {
@@ -85,25 +87,28 @@ enum Ranking {
 
 /// The candidate rows of a Top-N in one window (or the whole stream) on one worker.
 ///
-/// Rows arrive in batches; a row that is worse than the N-th best of its partition
-/// (as of the last pruning) can never be in the top N and is skipped by a threshold
-/// test, so for small N almost nothing is copied. The buffer is pruned (ranked, the
-/// first N of each partition kept) whenever it doubles.
+/// Rows arrive in batches; each partition keeps the N best values of the first ORDER BY
+/// column seen so far, and a row worse than the N-th of them can never be in the top N:
+/// it is skipped, so for small N almost nothing is copied (about N log(rows) rows per
+/// partition for rows in random order). The buffer is pruned (ranked, the first N of
+/// each partition kept) whenever it doubles. Rows keep their input position: rows
+/// tied on the ORDER BY rank in input order (Flink keeps the first row that arrived).
 final class TopNState: PaneState, @unchecked Sendable {
     let plan: TopNPlan
     /// Partition groups (group id per distinct partition key), for the thresholds.
     let keys: AggState
-    private(set) var columns: [Column]
-    private(set) var count = 0
-    /// Group id of each buffered row.
-    private var groups: [UInt32] = []
-    /// Per group: the value of the first ORDER BY column a row must reach (ties
-    /// included) to be a candidate; nil until the group has N rows after a prune.
-    private var thresholds: [Int64?] = []
-    private var prunedCount = 0
+    var columns: [Column]
+    var count = 0
+    /// Group id and input position of each buffered row.
+    var groups: [UInt32] = []
+    var positions: [Int64] = []
+    /// Per group: the best order keys of the first ORDER BY column so far, best first
+    /// (at most N); a row whose key is worse than the N-th is no candidate.
+    var best: [[Int64]] = []
+    var prunedCount = 0
     /// The threshold test applies: a numeric first ORDER BY column, and ROW_NUMBER or
     /// RANK (DENSE_RANK counts ties as one, so N rows at least as good do not bound it).
-    private let thresholdColumn: Int?
+    let thresholdColumn: Int?
 
     init(plan: TopNPlan, layout: KeyLayout) {
         self.plan = plan
@@ -128,14 +133,33 @@ final class TopNState: PaneState, @unchecked Sendable {
         var rows: [UInt32] = []
         rows.reserveCapacity(n)
         let groupCount = keyed ? keys.groupCount : 1
-        if thresholds.count < groupCount { thresholds += Array(repeating: nil, count: groupCount - thresholds.count) }
+        if best.count < groupCount { best += Array(repeating: [], count: groupCount - best.count) }
         if let t = thresholdColumn {
             let c = inputs[t]
             let o = plan.order[0]
+            let limit = plan.limit
             for i in 0..<n {
                 let r = Int(sel?[i] ?? UInt32(i))
                 let g = keyed ? Int(ids[r]) : 0
-                if let bar = thresholds[g], !reaches(c, r, bar, o) { continue }
+                guard c.isValid(r) else {
+                    rows.append(UInt32(r))  // NULLs rank last; the prune sorts them out
+                    continue
+                }
+                let k = orderKey(c, r, o)
+                if best[g].count == limit {
+                    let worst = best[g][limit - 1]
+                    if k > worst { continue }
+                    if k == worst {
+                        // A tie with the N-th may still rank within N (RANK, or a later
+                        // ORDER BY term): a candidate, but the N best stay.
+                        rows.append(UInt32(r))
+                        continue
+                    }
+                    best[g].removeLast()
+                }
+                var at = best[g].count
+                while at > 0 && best[g][at - 1] > k { at -= 1 }
+                best[g].insert(k, at: at)
                 rows.append(UInt32(r))
             }
         } else {
@@ -145,56 +169,60 @@ final class TopNState: PaneState, @unchecked Sendable {
         rows.withUnsafeBufferPointer { p in
             for (dst, src) in zip(columns, inputs) { dst.appendGathered(from: src, p.baseAddress, p.count) }
         }
-        for r in rows { groups.append(keyed ? ids[Int(r)] : 0) }
+        for r in rows {
+            groups.append(keyed ? ids[Int(r)] : 0)
+            positions.append(rowBase + Int64(r))
+        }
         count += rows.count
         if count > 2 * prunedCount + 4096 { prune() }
     }
 
-    /// Whether row r of `c` is at least as good as `bar` under order `o` (a NULL is
-    /// never compared away).
-    private func reaches(_ c: Column, _ r: Int, _ bar: Int64, _ o: RankOrder) -> Bool {
-        guard c.isValid(r) else { return true }
+    /// An integer that orders row r of `c` as `o` does, best (first) smallest: doubles
+    /// by their ordered bit pattern (NaN last), descending by the complement.
+    @inline(__always)
+    private func orderKey(_ c: Column, _ r: Int, _ o: RankOrder) -> Int64 {
+        var k = c.int64s[r]
         if c.type == .float64 {
-            let v = c.float64s[r], b = Double(bitPattern: UInt64(bitPattern: bar))
-            if v.isNaN { return true }
-            return o.descending ? v >= b : v <= b
+            if c.float64s[r].isNaN { return Int64.max }
+            if k < 0 { k ^= Int64.max }
         }
-        let v = c.int64s[r]
-        return o.descending ? v >= bar : v <= bar
+        return o.descending ? ~k : k
     }
 
-    /// Keeps the first N rows of each partition and sets each group's threshold to the
-    /// N-th one's value.
-    private func prune() {
-        var fields = plan.rowFields
-        fields.append(Field("group", .int64))
+    /// The buffer as a batch: the rows, then each one's group and position.
+    private func buffered() -> Batch {
         let g = Column(.int64, capacity: max(count, 1))
+        let p = Column(.int64, capacity: max(count, 1))
         for x in groups { g.append(Int64(x)) }
-        let ranked = Ranking.topN(Batch(schema: Schema(fields), columns: columns + [g], count: count), plan)
-        let width = plan.rowFields.count
-        columns = Array(ranked.columns.prefix(width))
-        let groupColumn = ranked.columns[width]
-        count = ranked.count
-        groups = (0..<count).map { UInt32(groupColumn.int64s[$0]) }
-        prunedCount = count
-        guard let t = thresholdColumn else { return }
-        // Per group, the value of its N-th row (rows are in rank order within a group).
-        var seen = [Int](repeating: 0, count: thresholds.count)
-        let c = columns[t]
-        for r in 0..<count {
-            let grp = Int(groups[r])
-            seen[grp] += 1
-            if seen[grp] == plan.limit && c.isValid(r) { thresholds[grp] = c.int64s[r] }
-        }
+        for x in positions { p.append(x) }
+        let fields = plan.rowFields + [Field("group", .int64), Field("position", .int64)]
+        return Batch(schema: Schema(fields), columns: columns + [g, p], count: count)
     }
 
-    /// The top N of the partitions over several workers' states, ranked.
+    /// Keeps the first N rows of each partition.
+    private func prune() {
+        let width = plan.rowFields.count
+        let ranked = Ranking.topN(buffered(), plan, tieBreak: width + 1)
+        columns = Array(ranked.columns.prefix(width))
+        count = ranked.count
+        groups = (0..<count).map { UInt32(ranked.columns[width].int64s[$0]) }
+        positions = (0..<count).map { ranked.columns[width + 1].int64s[$0] }
+        prunedCount = count
+    }
+
+    /// The top N of the partitions over several workers' states, ranked: the rows, then
+    /// their rank.
     static func merged(_ states: [TopNState], _ plan: TopNPlan) -> Batch {
-        let columns = plan.rowFields.map { Column($0.type, capacity: max(states.reduce(0) { $0 + $1.count }, 1)) }
-        for s in states {
-            for (dst, src) in zip(columns, s.columns) { dst.appendGathered(from: src, nil, s.count) }
+        let all = states.map { $0.buffered() }
+        let width = plan.rowFields.count
+        let total = all.reduce(0) { $0 + $1.count }
+        let columns = all[0].columns.map { Column($0.type, capacity: max(total, 1)) }
+        for b in all {
+            for (dst, src) in zip(columns, b.columns) { dst.appendGathered(from: src, nil, b.count) }
         }
-        let total = states.reduce(0) { $0 + $1.count }
-        return Ranking.topN(Batch(schema: Schema(plan.rowFields), columns: columns, count: total), plan)
+        let ranked = Ranking.topN(Batch(schema: all[0].schema, columns: columns, count: total), plan, tieBreak: width + 1)
+        // Drop the group and position columns: rows, then rank.
+        let kept = Array(ranked.columns.prefix(width)) + [ranked.columns[width + 2]]
+        return Batch(schema: Schema(plan.rowFields + [Field("rank", .int64)]), columns: kept, count: ranked.count)
     }
 }

@@ -19,6 +19,7 @@ struct Binder {
 
     static func createTable(_ s: CreateTableStatement) throws(SQLSyntaxError) -> TableDefinition {
         var fields: [Field] = []
+        var procTime: (name: String, position: SourcePosition)?
         for c in s.columns {
             switch c.kind {
             case .physical(let t):
@@ -26,8 +27,14 @@ struct Binder {
                     throw error("column '\(c.name.name)' is declared twice", at: c.position)
                 }
                 fields.append(Field(c.name.name, try dataType(t), nullable: !t.isNotNull))
-            case .computed:
-                throw error("computed columns are not supported yet", at: c.position,
+            case .computed(let e):
+                // `pt AS PROCTIME()`: the processing time, stamped when a row is read.
+                if case .call(let f) = e.kind, f.name.last.name.uppercased() == "PROCTIME", f.arguments.isEmpty {
+                    if procTime != nil { throw error("a table has at most one PROCTIME() column", at: c.position) }
+                    procTime = (c.name.name, c.position)
+                    continue
+                }
+                throw error("computed columns are not supported yet (only PROCTIME())", at: c.position,
                             hint: "compute the value in the SELECT list instead")
             case .metadata:
                 throw error("metadata columns are not supported", at: c.position)
@@ -67,7 +74,16 @@ struct Binder {
         } catch {
             throw Binder.error("\(error)", at: s.name.position)
         }
-        let schema = provider.schema
+        var schema = provider.schema
+        var procTimeColumn: Int?
+        if let procTime {
+            if schema.index(of: procTime.name) != nil {
+                throw error("column '\(procTime.name)' is declared twice", at: procTime.position)
+            }
+            // After the source's columns (SELECT * shows it last).
+            procTimeColumn = schema.count
+            schema = Schema(schema.fields + [Field(procTime.name, .timestamp(.millisecond), nullable: false)])
+        }
         var watermark: (Int, Int64)?
         if let w = s.watermark {
             let name = w.column.last.name
@@ -84,8 +100,12 @@ struct Binder {
         }
         return TableDefinition(name: s.name.last.name, schema: schema,
                                watermark: watermark.map { (column: $0.0, delayMillis: $0.1) },
-                               allowedLatenessMillis: allowedLateness, provider: provider, options: options)
+                               allowedLatenessMillis: allowedLateness, procTimeColumn: procTimeColumn,
+                               provider: provider, options: options)
     }
+
+    /// How far behind the clock the watermark of processing-time windows runs.
+    static let procTimeSkewMillis: Int64 = 200
 
     /// A duration as Flink writes them in options: a number and a unit (ms, s, min, h,
     /// d, or their long forms; seconds when there is none), e.g. `10 s`, `500ms`.
@@ -338,12 +358,20 @@ struct Binder {
                 outputFields.append(Field("op", .string))
             }
         }
-        let physical = used.sorted()
+        // The PROCTIME() column is not the source's: the executor appends it after the
+        // scanned columns.
+        let procTime = input.table.procTimeColumn
+        let physical = used.filter { $0 != procTime }.sorted()
         var map: [Int: Int] = [:]
         for (i, c) in physical.enumerated() { map[c] = i }
+        var appended = 0
+        if let p = procTime, used.contains(p) {
+            map[p] = physical.count
+            appended = 1
+        }
         if input.window != nil {
-            map[tableCount] = physical.count
-            map[tableCount + 1] = physical.count + 1
+            map[tableCount] = physical.count + appended
+            map[tableCount + 1] = physical.count + appended + 1
         }
         let scan = ScanSpec(provider: input.table.provider, projection: physical)
         var watermark: WatermarkSpec?
@@ -351,9 +379,14 @@ struct Binder {
             watermark = WatermarkSpec(column: mapped, delayMillis: w.delayMillis)
         }
         let window = input.window.map { t in
-            WindowSpec(kind: t.kind, timeColumn: map[t.timeColumn]!, offsetMillis: t.offset, startColumn: physical.count)
+            WindowSpec(kind: t.kind, timeColumn: map[t.timeColumn]!, offsetMillis: t.offset, startColumn: physical.count + appended)
         }
-        if windowed, let t = input.window, let w = input.table.watermark, w.column != t.timeColumn {
+        if let t = input.window, t.timeColumn == procTime {
+            // Processing-time windows: the watermark is the clock (a little behind it, as
+            // workers stamp their rows at slightly different moments).
+            watermark = WatermarkSpec(column: map[t.timeColumn]!, delayMillis: Binder.procTimeSkewMillis)
+        }
+        if windowed, let t = input.window, t.timeColumn != procTime, let w = input.table.watermark, w.column != t.timeColumn {
             // Flink requires the window's time attribute to be the watermarked column.
             throw Binder.error("the window column must be the table's WATERMARK column '\(input.table.schema[w.column].name)'",
                                at: .start)
@@ -369,6 +402,7 @@ struct Binder {
         var plan = QueryPlan(scan: scan, watermark: watermark, window: window, filter: filter?.remapped(map),
                              shape: mappedShape, outputSchema: Schema(outputFields))
         plan.late = late
+        if appended == 1 { plan.procTimeColumn = physical.count }
         return plan
     }
 }

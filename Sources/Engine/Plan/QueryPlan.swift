@@ -142,6 +142,9 @@ public struct QueryPlan: Sendable {
     public var watermark: WatermarkSpec?
     public var window: WindowSpec?
     public var late = LatePlan()
+    /// Where the executor appends the processing time of each row (`PROCTIME()`), just
+    /// after the scanned columns; nil when the query does not read it.
+    public var procTimeColumn: Int?
     public var filter: BoundExpr?
     public var shape: QueryShape
     public var outputSchema: Schema

@@ -63,7 +63,8 @@ extension Binder {
             }
         }
         let innerQuery = Query(with: [], body: .select(inner), orderBy: [], limit: nil, offset: nil, position: sub.query.position)
-        var plan = try query(innerQuery)
+        var plan: QueryPlan
+        if let ranked = try rankedRows(inner) { plan = ranked } else { plan = try query(innerQuery) }
         let rowFields = plan.outputSchema.fields
         func rowColumn(_ e: Expression) throws(SQLSyntaxError) -> Int {
             if case .column(let n) = e.kind,
@@ -146,6 +147,44 @@ extension Binder {
                                                   having: nil, output: [], topN: topN, rowsTopN: true))
         }
         plan.outputSchema = Schema(outputFields)
+        return plan
+    }
+
+    /// Flink's form of a Top-N over a window aggregation ranks the rows of one more
+    /// subquery: `SELECT *, ROW_NUMBER() OVER (...) AS rn FROM (SELECT ... GROUP BY
+    /// window_start, window_end, ...)`. When the ranking SELECT only passes that
+    /// subquery's columns through (`*` or plain column names, no WHERE), this is the
+    /// subquery's plan with its output narrowed to those columns.
+    private func rankedRows(_ select: Select) throws(SQLSyntaxError) -> QueryPlan? {
+        guard select.from.count == 1, case .subquery(let sub) = select.from[0], select.whereClause == nil,
+              select.groupBy.isEmpty, select.having == nil, !select.isDistinct else { return nil }
+        var plan = try query(sub.query)
+        let fields = plan.outputSchema.fields
+        var picked: [Int] = []
+        var names: [String] = []
+        for item in select.items {
+            switch item {
+            case .wildcard:
+                picked += fields.indices
+                names += fields.map(\.name)
+            case .expression(let e, let alias):
+                guard case .column(let n) = e.kind,
+                      let i = fields.firstIndex(where: { $0.name.lowercased() == n.last.name.lowercased() }) else {
+                    throw Binder.error("the SELECT around a subquery with a ranking may only pass its columns through", at: e.position,
+                                       hint: "compute \(e) inside the subquery")
+                }
+                picked.append(i)
+                names.append(alias?.name ?? fields[i].name)
+            }
+        }
+        switch plan.shape {
+        case .project(let exprs): plan.shape = .project(picked.map { exprs[$0] })
+        case .aggregate(var a):
+            if a.topN != nil { throw Binder.error("one ranking per query", at: select.position) }
+            a.output = picked.map { a.output[$0] }
+            plan.shape = .aggregate(a)
+        }
+        plan.outputSchema = Schema(zip(picked, names).map { Field($1, fields[$0].type, nullable: fields[$0].nullable) })
         return plan
     }
 
