@@ -4,30 +4,18 @@ import Columnar
 import Glibc
 #endif
 
-/// A result destination: standard output, or a file written under a temporary name
-/// in the same directory, fsynced and renamed over the target by `finish`, so a
-/// failed or interrupted run never leaves a half-written file (nor clobbers the
-/// previous one). Output is buffered; a closed stdout pipe stops writing quietly.
-final class BufferedResultFile {
-    private let file: OutputFile
-    var path: String? { file.path }
+/// A growable byte buffer with the appends result writers format with.
+public class ByteBuffer {
     private(set) var base: UnsafeMutablePointer<UInt8>
     private(set) var count = 0
     private var capacity: Int
-    /// Set when stdout's reader went away (`spate ... | head`): the rest is discarded.
-    var pipeClosed: Bool { file.pipeClosed }
 
-    /// `path` nil or "-" writes to standard output.
-    init(path: String?) throws {
-        file = try OutputFile(path: path)
-        capacity = 1 << 20
-        base = .allocate(capacity: capacity)
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
     }
 
     deinit { base.deallocate() }
-
-    /// True when writing to a terminal.
-    var isTerminal: Bool { file.isTerminal }
 
     @inline(__always) func reserve(_ more: Int) {
         guard count + more > capacity else { return }
@@ -78,6 +66,29 @@ final class BufferedResultFile {
         count += Timestamp.format(millis: ms, into: base + count)
     }
 
+    /// Empties the buffer (keeping its memory).
+    func clear() { count = 0 }
+}
+
+/// A result destination: standard output, or a file written under a temporary name
+/// in the same directory, fsynced and renamed over the target by `finish`, so a
+/// failed or interrupted run never leaves a half-written file (nor clobbers the
+/// previous one). Output is buffered; a closed stdout pipe stops writing quietly.
+final class BufferedResultFile: ByteBuffer {
+    private let file: OutputFile
+    var path: String? { file.path }
+    /// Set when stdout's reader went away (`spate ... | head`): the rest is discarded.
+    var pipeClosed: Bool { file.pipeClosed }
+
+    /// `path` nil or "-" writes to standard output.
+    init(path: String?) throws {
+        file = try OutputFile(path: path)
+        super.init(capacity: 1 << 20)
+    }
+
+    /// True when writing to a terminal.
+    var isTerminal: Bool { file.isTerminal }
+
     /// Writes the buffer out when it holds more than `threshold` bytes.
     @inline(__always) func flushIfFull(_ threshold: Int = 1 << 20) throws {
         if count >= threshold { try flush() }
@@ -85,7 +96,7 @@ final class BufferedResultFile {
 
     func flush() throws {
         try file.write(base, count)
-        count = 0
+        clear()
     }
 
     func finish() throws {

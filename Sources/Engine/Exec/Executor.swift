@@ -314,6 +314,49 @@ final class QueryRun: @unchecked Sendable {
         }
     }
 
+    /// Windows ready to be emitted, in sequence order: whichever worker is free takes
+    /// the next (combining, ranking and formatting run on all workers; the sink puts
+    /// the results back in order).
+    private var emissions: [ReadyWindow] = []
+    private var emissionHead = 0
+    /// Workers that have handed over their last states (input done).
+    private var finalHandovers = 0
+
+    func enqueue(_ ready: [ReadyWindow]) {
+        guard !ready.isEmpty else { return }
+        monitor.locked {
+            emissions += ready
+            monitor.broadcast()
+        }
+    }
+
+    /// The next window to emit, if any is waiting.
+    func nextEmission() -> ReadyWindow? {
+        monitor.locked {
+            guard emissionHead < emissions.count else { return nil }
+            let w = emissions[emissionHead]
+            emissionHead += 1
+            if emissionHead == emissions.count {
+                emissions.removeAll(keepingCapacity: true)
+                emissionHead = 0
+            }
+            return w
+        }
+    }
+
+    /// Called by each worker after its last hand-over; returns once every worker's
+    /// states are in (all windows are then queued), so all can help emit them.
+    func waitForFinalHandovers() throws {
+        try monitor.locked {
+            finalHandovers += 1
+            monitor.broadcast()
+            while finalHandovers < options.workers {
+                if failure != nil { throw Aborted() }
+                monitor.wait()
+            }
+        }
+    }
+
     /// A window ready to be emitted: its bounds, the partial states to combine, and
     /// whether those states are shared with other windows (then they must not be
     /// combined into in place).
@@ -517,6 +560,11 @@ final class Worker {
         // A global aggregate (no GROUP BY) has one result row even over no input.
         if !agg.windowed && agg.keys.isEmpty && index == 0 { _ = state(0, agg) }
         try handOver(upTo: Int64.max, agg)
+        if run.sessions == nil {
+            // The last hand-over queues every remaining window: help emit them.
+            try run.waitForFinalHandovers()
+            _ = try emitQueued(agg)
+        }
     }
 
     private func aggregateMorsel(_ m: Morsel, _ agg: AggregatePlan, _ ordered: Bool) throws {
@@ -593,11 +641,18 @@ final class Worker {
             closing.append((key, state))
         }
         for (key, _) in closing { windows.removeValue(forKey: key) }
-        let ready = run.handOver(worker: index, states: closing, upTo: upTo)
-        for w in ready {
+        run.enqueue(run.handOver(worker: index, states: closing, upTo: upTo))
+        return try emitQueued(agg)
+    }
+
+    /// Emits queued windows until none is waiting; returns whether it emitted any.
+    private func emitQueued(_ agg: AggregatePlan) throws -> Bool {
+        var any = false
+        while let w = run.nextEmission() {
             try run.sink.submit(w.seq, [try emitWindow(w, agg)])
+            any = true
         }
-        return !ready.isEmpty
+        return any
     }
 
     /// Whether the pane starting at `start` has ended by `upTo` (a whole-stream GROUP BY

@@ -14,11 +14,32 @@ public protocol ResultWriter: AnyObject {
     var isClosed: Bool { get }
     /// Writes out what is buffered (streaming inputs show results as they come).
     func flush()
+    /// Formats a batch ahead of its turn, on the thread that produced it, so workers
+    /// format their results in parallel and the ordered write only copies bytes; nil
+    /// when the writer cannot (then `write` does all of it in turn).
+    func encode(_ batch: Batch) -> EncodedBatch?
+    /// Writes a batch `encode` formatted, in its turn.
+    func write(encoded: EncodedBatch) throws
+}
+
+/// A batch already formatted by its writer's `encode`.
+public final class EncodedBatch: @unchecked Sendable {
+    public let bytes: ByteBuffer
+    public let rows: Int
+
+    public init(bytes: ByteBuffer, rows: Int) {
+        self.bytes = bytes
+        self.rows = rows
+    }
 }
 
 extension ResultWriter {
     public var isClosed: Bool { false }
     public func flush() {}
+    public func encode(_ batch: Batch) -> EncodedBatch? { nil }
+    public func write(encoded: EncodedBatch) throws {
+        throw SpateError(.runtime, "this writer formats batches only in turn")
+    }
 }
 
 /// How many results may wait in an `OrderedSink` for their turn to be written.
@@ -66,7 +87,13 @@ public struct BacklogLimit: Sendable, Equatable {
 final class OrderedSink: @unchecked Sendable {
     private let monitor = Monitor()
     private var next = 0
-    private var pending: [Int: (batches: [Batch], bytes: Int)] = [:]
+    private var pending: [Int: (batches: [Prepared], bytes: Int)] = [:]
+
+    /// A batch and, when the writer formats ahead, its bytes.
+    private struct Prepared {
+        var batch: Batch
+        var encoded: EncodedBatch?
+    }
     private let writer: ResultWriter
     /// Flush after every write (the input arrives over time: show results as they come).
     var streaming = false
@@ -119,9 +146,10 @@ final class OrderedSink: @unchecked Sendable {
     /// thread is writing. Waits while `seq` is too far ahead (see the type's comment).
     /// Once the writer has failed every submitter throws its error (so whichever error
     /// an owner keeps first is the real one); after `cancel()` they throw `Aborted`.
-    func submit(_ seq: Int, _ batches: [Batch]) throws {
-        let bytes = OrderedSink.bytes(of: batches)
-        var turn: [Batch]? = try monitor.locked {
+    func submit(_ seq: Int, _ results: [Batch]) throws {
+        let bytes = OrderedSink.bytes(of: results)
+        let batches = results.map { b in Prepared(batch: b, encoded: b.activeCount > 0 ? writer.encode(b) : nil) }
+        var turn: [Prepared]? = try monitor.locked {
             while true {
                 if failed { throw writerError ?? Aborted() }
                 // The destination takes no more rows: drop them, the workers stop.
@@ -145,9 +173,9 @@ final class OrderedSink: @unchecked Sendable {
             var rows = 0
             var nowClosed = false
             do {
-                for b in ready where b.activeCount > 0 && !nowClosed {
-                    try writer.write(b)
-                    rows += b.activeCount
+                for p in ready where p.batch.activeCount > 0 && !nowClosed {
+                    if let e = p.encoded { try writer.write(encoded: e) } else { try writer.write(p.batch) }
+                    rows += p.batch.activeCount
                     nowClosed = writer.isClosed
                 }
                 if streaming { writer.flush() }
@@ -191,7 +219,7 @@ final class OrderedSink: @unchecked Sendable {
     var stopped: Bool { monitor.locked { closed } }
 
     /// Takes the next sequence number's batches if they are parked (lock held).
-    private func takeNext() -> [Batch]? {
+    private func takeNext() -> [Prepared]? {
         guard let entry = pending.removeValue(forKey: next) else { return nil }
         next += 1
         parked.sequences -= 1

@@ -22,6 +22,7 @@ enum Ranking {
     static func topN(_ rows: Batch, _ plan: TopNPlan, tieBreak: Int? = nil) -> Batch {
         let b = rows.compacted()
         let n = b.count
+        if let fast = oneOrderKey(b, plan, tieBreak) { return fast }
         let partition = plan.partition.map { BatchSorter.comparator(b.columns[$0]) }
         let order = plan.order.map { o in directed(b.columns[o.column], o) }
         let rest = tieBreak.map { [BatchSorter.comparator(b.columns[$0])] }
@@ -62,6 +63,55 @@ enum Ranking {
                 ranks.append(rank)
             }
             i = j
+        }
+        var columns = kept.withUnsafeBufferPointer { p in b.columns.map { $0.gather(p.baseAddress, kept.count) } }
+        let rankColumn = Column(.int64, capacity: max(kept.count, 1))
+        for r in ranks { rankColumn.append(r) }
+        columns.append(rankColumn)
+        var schema = b.schema
+        schema.fields.append(Field("rank", .int64))
+        return Batch(schema: schema, columns: columns, count: kept.count)
+    }
+
+    /// The common case, without comparison closures: one partition (the partition
+    /// columns hold one value, e.g. window_start and window_end of one window's rows) and
+    /// one numeric ORDER BY column without NULLs. Ties go by `tieBreak` (the input
+    /// position) or else by row order (an emission's rows are sorted by their keys).
+    private static func oneOrderKey(_ b: Batch, _ plan: TopNPlan, _ tieBreak: Int?) -> Batch? {
+        let n = b.count
+        guard plan.order.count == 1, plan.partition.allSatisfy({ BatchSorter.isConstant(b.columns[$0], n) }) else { return nil }
+        let o = plan.order[0]
+        let c = b.columns[o.column]
+        guard c.nullCount == 0, c.type.isInt64Backed || c.type == .float64 else { return nil }
+        let tie: UnsafeMutablePointer<Int64>? = tieBreak.flatMap { t in
+            b.columns[t].type.isInt64Backed && b.columns[t].nullCount == 0 ? b.columns[t].int64s : nil
+        }
+        if tieBreak != nil && tie == nil { return nil }
+        var keys = [(Int64, Int64, UInt32)]()
+        keys.reserveCapacity(n)
+        let v = c.int64s
+        for r in 0..<n {
+            var k = v[r]
+            if c.type == .float64 {
+                if c.float64s[r].isNaN { k = Int64.max } else if k < 0 { k ^= Int64.max }
+            }
+            if o.descending { k = ~k }
+            keys.append((k, tie?[r] ?? Int64(r), UInt32(r)))
+        }
+        keys.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        var kept: [UInt32] = []
+        var ranks: [Int64] = []
+        var rank: Int64 = 0
+        for (i, k) in keys.enumerated() {
+            let tied = i > 0 && keys[i - 1].0 == k.0
+            switch plan.function {
+            case .rowNumber: rank = Int64(i + 1)
+            case .rank: if !tied { rank = Int64(i + 1) }
+            case .denseRank: if !tied { rank += 1 }
+            }
+            if rank > Int64(plan.limit) { break }
+            kept.append(k.2)
+            ranks.append(rank)
         }
         var columns = kept.withUnsafeBufferPointer { p in b.columns.map { $0.gather(p.baseAddress, kept.count) } }
         let rankColumn = Column(.int64, capacity: max(kept.count, 1))
