@@ -52,25 +52,14 @@ enum Ranking {
             while j < n && compare(partition, Int(ids[i]), Int(ids[j])) == 0 { j += 1 }
             var rank: Int64 = 0
             for k in i..<j {
-                let tied = k > i && compare(order, Int(ids[k - 1]), Int(ids[k])) == 0
-                switch plan.function {
-                case .rowNumber: rank = Int64(k - i + 1)
-                case .rank: if !tied { rank = Int64(k - i + 1) }
-                case .denseRank: if !tied { rank += 1 }
-                }
+                rank = nextRank(plan.function, rank, k - i, tied: k > i && compare(order, Int(ids[k - 1]), Int(ids[k])) == 0)
                 if rank > Int64(plan.limit) { break }
                 kept.append(ids[k])
                 ranks.append(rank)
             }
             i = j
         }
-        var columns = kept.withUnsafeBufferPointer { p in b.columns.map { $0.gather(p.baseAddress, kept.count) } }
-        let rankColumn = Column(.int64, capacity: max(kept.count, 1))
-        for r in ranks { rankColumn.append(r) }
-        columns.append(rankColumn)
-        var schema = b.schema
-        schema.fields.append(Field("rank", .int64))
-        return Batch(schema: schema, columns: columns, count: kept.count)
+        return withRanks(b, kept, ranks)
     }
 
     /// The common case, without comparison closures: one partition (the partition
@@ -89,30 +78,32 @@ enum Ranking {
         if tieBreak != nil && tie == nil { return nil }
         var keys = [(Int64, Int64, UInt32)]()
         keys.reserveCapacity(n)
-        let v = c.int64s
-        for r in 0..<n {
-            var k = v[r]
-            if c.type == .float64 {
-                if c.float64s[r].isNaN { k = Int64.max } else if k < 0 { k ^= Int64.max }
-            }
-            if o.descending { k = ~k }
-            keys.append((k, tie?[r] ?? Int64(r), UInt32(r)))
-        }
+        for r in 0..<n { keys.append((orderKey(c, r, o), tie?[r] ?? Int64(r), UInt32(r))) }
         keys.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
         var kept: [UInt32] = []
         var ranks: [Int64] = []
         var rank: Int64 = 0
         for (i, k) in keys.enumerated() {
-            let tied = i > 0 && keys[i - 1].0 == k.0
-            switch plan.function {
-            case .rowNumber: rank = Int64(i + 1)
-            case .rank: if !tied { rank = Int64(i + 1) }
-            case .denseRank: if !tied { rank += 1 }
-            }
+            rank = nextRank(plan.function, rank, i, tied: i > 0 && keys[i - 1].0 == k.0)
             if rank > Int64(plan.limit) { break }
             kept.append(k.2)
             ranks.append(rank)
         }
+        return withRanks(b, kept, ranks)
+    }
+
+    /// The rank of the `i`-th row of a partition (0-based) after one of rank `rank`.
+    @inline(__always)
+    static func nextRank(_ f: RankFunction, _ rank: Int64, _ i: Int, tied: Bool) -> Int64 {
+        switch f {
+        case .rowNumber: return Int64(i + 1)
+        case .rank: return tied ? rank : Int64(i + 1)
+        case .denseRank: return tied ? rank : rank + 1
+        }
+    }
+
+    /// Rows `kept` of `b`, with their ranks as a last column.
+    static func withRanks(_ b: Batch, _ kept: [UInt32], _ ranks: [Int64]) -> Batch {
         var columns = kept.withUnsafeBufferPointer { p in b.columns.map { $0.gather(p.baseAddress, kept.count) } }
         let rankColumn = Column(.int64, capacity: max(kept.count, 1))
         for r in ranks { rankColumn.append(r) }
@@ -120,6 +111,18 @@ enum Ranking {
         var schema = b.schema
         schema.fields.append(Field("rank", .int64))
         return Batch(schema: schema, columns: columns, count: kept.count)
+    }
+
+    /// An integer that orders row r of numeric `c` as `o` does, best (first) smallest:
+    /// doubles by their ordered bit pattern (NaN last), descending by the complement.
+    @inline(__always)
+    static func orderKey(_ c: Column, _ r: Int, _ o: RankOrder) -> Int64 {
+        var k = c.int64s[r]
+        if c.type == .float64 {
+            if c.float64s[r].isNaN { return Int64.max }
+            if k < 0 { k ^= Int64.max }
+        }
+        return o.descending ? ~k : k
     }
 
     /// A comparison of one ORDER BY term, with its direction and NULL placement.
@@ -184,6 +187,33 @@ final class TopNState: PaneState, @unchecked Sendable {
         rows.reserveCapacity(n)
         let groupCount = keyed ? keys.groupCount : 1
         if best.count < groupCount { best += Array(repeating: [], count: groupCount - best.count) }
+        // One partition with its N best known: a vectorized filter keeps the rows at
+        // least as good as the N-th (most of a batch is not), then the loop below.
+        var sel = sel, n = n
+        var narrowed: SelectionVector?
+        defer { withExtendedLifetime(narrowed) {} }
+        if let t = thresholdColumn, !keyed, best[0].count == plan.limit, inputs[t].type.isInt64Backed {
+            let o = plan.order[0]
+            let worst = best[0][plan.limit - 1]
+            let bar = o.descending ? ~worst : worst
+            let c = inputs[t]
+            let out = SelectionVector(capacity: max(c.count, 1))
+            out.count = ck_filter_i64_const(o.descending ? CK_CMP_GE : CK_CMP_LE, c.int64s, c.validityWords, sel, n, bar, out.ids)
+            if c.validityWords != nil {
+                // NULLs stay candidates (they rank last; the prune sorts them out).
+                var ids = Array(UnsafeBufferPointer(start: out.ids, count: out.count))
+                for i in 0..<n {
+                    let r = sel?[i] ?? UInt32(i)
+                    if !c.isValid(Int(r)) { ids.append(r) }
+                }
+                ids.sort()
+                for (i, r) in ids.enumerated() { out.ids[i] = r }
+                out.count = ids.count
+            }
+            narrowed = out
+            sel = UnsafePointer(out.ids)
+            n = out.count
+        }
         if let t = thresholdColumn {
             let c = inputs[t]
             let o = plan.order[0]
@@ -195,7 +225,7 @@ final class TopNState: PaneState, @unchecked Sendable {
                     rows.append(UInt32(r))  // NULLs rank last; the prune sorts them out
                     continue
                 }
-                let k = orderKey(c, r, o)
+                let k = Ranking.orderKey(c, r, o)
                 if best[g].count == limit {
                     let worst = best[g][limit - 1]
                     if k > worst { continue }
@@ -227,17 +257,6 @@ final class TopNState: PaneState, @unchecked Sendable {
         if count > 2 * prunedCount + 4096 { prune() }
     }
 
-    /// An integer that orders row r of `c` as `o` does, best (first) smallest: doubles
-    /// by their ordered bit pattern (NaN last), descending by the complement.
-    @inline(__always)
-    private func orderKey(_ c: Column, _ r: Int, _ o: RankOrder) -> Int64 {
-        var k = c.int64s[r]
-        if c.type == .float64 {
-            if c.float64s[r].isNaN { return Int64.max }
-            if k < 0 { k ^= Int64.max }
-        }
-        return o.descending ? ~k : k
-    }
 
     /// The buffer as a batch: the rows, then each one's group and position.
     private func buffered() -> Batch {
