@@ -25,8 +25,11 @@ struct BenchCommand: ParsableCommand {
     @Option(name: [.short, .customLong("file")], help: "The SQL script (CREATE TABLE ...; SELECT ...).")
     var file: String?
 
-    @Option(help: "A named Nexmark query over the built-in generator (q0, q1, q2) instead of -f.")
+    @Option(help: "A named Nexmark query over the built-in generator (q0, q1, q2, q5, q7, q11) instead of -f.")
     var nexmark: String?
+
+    @Option(help: "Print the SELECT of a named Nexmark query (to run it over other tables) and exit.")
+    var printNexmark: String?
 
     @Option(help: "Events the generator makes for --nexmark.")
     var events: Int64 = 10_000_000
@@ -49,6 +52,7 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
         if warmup < 0 { throw ValidationError("--warmup cannot be negative") }
+        if printNexmark != nil { return }
         if (file == nil) == (nexmark == nil) { throw ValidationError("give either -f FILE or --nexmark QUERY") }
         if events < 1 { throw ValidationError("--events must be positive") }
         if let rate, rate < 1 { throw ValidationError("--rate must be positive") }
@@ -56,6 +60,14 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         do {
+            if let q = printNexmark {
+                guard let text = Bench.nexmarkQueries[q.lowercased()] else {
+                    throw SpateError(.usage, "unknown Nexmark query '\(q)'",
+                                     hint: "this version runs " + Bench.nexmarkQueries.keys.sorted().joined(separator: ", "))
+                }
+                print(text)
+                return
+            }
             let name = file ?? "nexmark \(nexmark!)"
             let sql = try file.map(readText) ?? Bench.nexmarkScript(nexmark!, events: events, rate: rate)
             let options = ExecutionOptions(workers: workers)
