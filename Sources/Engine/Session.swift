@@ -117,6 +117,7 @@ public final class Session {
 
     /// Runs one bound query into `writer` (which this calls `begin` on, not `finish`).
     public func execute(_ plan: QueryPlan, writer: ResultWriter) throws -> RunStatistics {
+        if let join = plan.join { return try executeJoin(plan, join, writer: writer) }
         let start = monotonicSeconds()
         let source = try plan.scan.provider.open(projection: plan.scan.projection, options: options)
         try writer.begin(plan.outputSchema)

@@ -63,6 +63,7 @@ struct Binder {
             }
             allowedLateness = ms
         }
+        if let ttl = byKey.removeValue(forKey: Binder.stateTTLOption) { try Binder.checkStateTTL(ttl, s) }  // read by joins
         let provider: TableProvider
         do {
             provider = try Connectors.make(ConnectorContext(tableName: s.name.last.name, declared: Schema(fields), options: byKey))
@@ -189,6 +190,7 @@ struct Binder {
         guard case .select(var s) = q.body else {
             throw Binder.error("only SELECT queries are supported", at: q.body.position)
         }
+        if let plan = try joinQuery(s) { return plan }  // two inputs: JoinBinder.swift
         if s.from.count == 1, case .subquery(let sub) = s.from[0], let plan = try topNQuery(s, sub) {
             return plan
         }

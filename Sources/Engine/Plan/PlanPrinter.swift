@@ -5,6 +5,7 @@ import Columnar
 /// The text of `spate sql --explain`: the pipeline and where its workers run.
 enum PlanPrinter {
     static func describe(_ plan: QueryPlan, options: ExecutionOptions) -> String {
+        if let join = plan.join { return describeJoin(plan, join, options: options) }
         var lines: [String] = []
         let cols = plan.scan.fields.map { "\($0.name) \($0.type)" }.joined(separator: ", ")
         lines.append("Sink: CSV [\(plan.outputSchema.fields.map(\.name).joined(separator: ", "))]")

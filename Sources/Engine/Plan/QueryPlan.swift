@@ -148,4 +148,6 @@ public struct QueryPlan: Sendable {
     public var filter: BoundExpr?
     public var shape: QueryShape
     public var outputSchema: Schema
+    /// A join of two inputs (JoinBinder.swift): the plan is then a projection over the joined rows.
+    public var join: JoinPlan? = nil
 }
