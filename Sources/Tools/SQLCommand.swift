@@ -123,9 +123,9 @@ struct SQLCommand: ParsableCommand {
             if s.rowsLate > 0 {
                 let rows = "\(s.rowsLate) late row\(s.rowsLate == 1 ? "" : "s")"
                 if case .output(let path) = session.lateData {
-                    writeStderr("spate: \(rows) written to \(path): they arrived after the watermark had passed the end of their window.\n")
+                    writeStderr("spate: \(rows) written to \(path): they arrived after the watermark had passed the end of their window (or their join bound).\n")
                 } else {
-                    writeStderr("spate: \(rows) dropped: they arrived after the watermark had passed the end of their window\(session.lateData == .update ? " and its allowed lateness" : ""). Declare a larger bound (WATERMARK FOR ts AS ts - INTERVAL 'n' SECOND), or keep them with --late-data FILE.\n")
+                    writeStderr("spate: \(rows) dropped: they arrived after the watermark had passed the end of their window (or their join bound)\(session.lateData == .update ? " and its allowed lateness" : ""). Declare a larger bound (WATERMARK FOR ts AS ts - INTERVAL 'n' SECOND), or keep them with --late-data FILE.\n")
                 }
             }
             if s.rowsNullTime > 0 {

@@ -65,6 +65,10 @@ extension Binder {
         let innerQuery = Query(with: [], body: .select(inner), orderBy: [], limit: nil, offset: nil, position: sub.query.position)
         var plan: QueryPlan
         if let ranked = try rankedRows(inner) { plan = ranked } else { plan = try query(innerQuery) }
+        if plan.join != nil {
+            throw Binder.error("a Top-N over a join of two inputs is not supported yet", at: position,
+                               hint: "rank one input's rows, or a lookup join's")
+        }
         let rowFields = plan.outputSchema.fields
         func rowColumn(_ e: Expression) throws(SQLSyntaxError) -> Int {
             if case .column(let n) = e.kind,
