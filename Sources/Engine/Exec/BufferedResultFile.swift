@@ -66,6 +66,60 @@ public class ByteBuffer {
         count += Timestamp.format(millis: ms, into: base + count)
     }
 
+    /// Appends `v` as `ValueFormat.double` writes it (Swift's shortest round-trip form).
+    /// Values with at most three decimals between 0.001 and 2^40 (counts, sums, most
+    /// averages of money) take a direct path: there a value's round-trip interval is
+    /// narrower than 0.0005, so a decimal with at most three places that reads back as v
+    /// (checked exactly: N and 10^k are exact doubles and division rounds correctly) is
+    /// the only one of its length, hence the shortest form once trailing zeros are
+    /// dropped, and Swift prints it positionally; the rest go through `description`.
+    func appendDouble(_ v: Double) {
+        let magnitude = Swift.abs(v)
+        if magnitude >= 0.001 && magnitude < 1.0e12 {
+            var scale = 1.0
+            for k in 0...3 {
+                let scaled = v * scale
+                if scaled == scaled.rounded(), Double(Int64(scaled)) / scale == v {
+                    var n = Int64(scaled), decimals = k
+                    while decimals > 0 && n % 10 == 0 {
+                        n /= 10
+                        decimals -= 1
+                    }
+                    appendFixed(n, decimals: decimals)
+                    return
+                }
+                scale *= 10
+            }
+        }
+        append(ValueFormat.double(v))
+    }
+
+    /// `n / 10^decimals` in positional notation, at least one decimal ("12.0", "0.25").
+    private func appendFixed(_ n: Int64, decimals: Int) {
+        reserve(24)
+        if n < 0 { append(UInt8(ascii: "-")) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { digits in
+            var m = n.magnitude
+            var count = 0
+            repeat {
+                digits[count] = UInt8(truncatingIfNeeded: 48 + m % 10)
+                m /= 10
+                count += 1
+            } while m > 0
+            while count <= decimals {  // a leading zero before the point
+                digits[count] = 48
+                count += 1
+            }
+            for i in stride(from: count - 1, through: decimals, by: -1) { append(digits[i]) }
+            append(UInt8(ascii: "."))
+            if decimals == 0 {
+                append(UInt8(ascii: "0"))
+            } else {
+                for i in stride(from: decimals - 1, through: 0, by: -1) { append(digits[i]) }
+            }
+        }
+    }
+
     /// Empties the buffer (keeping its memory).
     func clear() { count = 0 }
 }

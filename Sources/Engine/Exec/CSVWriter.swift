@@ -134,7 +134,7 @@ final class CSVEncoder {
                         case .int64: out.appendInt(c.values.assumingMemoryBound(to: Int64.self)[r])
                         case .timestamp: appendTimestamp(c.values.assumingMemoryBound(to: Int64.self)[r], column: j, into: out)
                         case .bool: c.values.assumingMemoryBound(to: UInt8.self)[r] != 0 ? out.append("true") : out.append("false")
-                        case .float64: out.append(ValueFormat.double(c.values.assumingMemoryBound(to: Double.self)[r]))
+                        case .float64: out.appendDouble(c.values.assumingMemoryBound(to: Double.self)[r])
                         case .string:
                             let o = c.values.assumingMemoryBound(to: Int32.self)
                             let start = Int(o[r])
