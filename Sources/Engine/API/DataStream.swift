@@ -8,6 +8,7 @@ public struct StreamWindow: Sendable {
         case hop(slide: Duration, size: Duration)
         case cumulate(step: Duration, maxSize: Duration)
         case session(gap: Duration)
+        case count(Int)
     }
 
     var kind: Kind
@@ -33,6 +34,13 @@ public struct StreamWindow: Sendable {
         StreamWindow(kind: .session(gap: gap), offset: .zero)
     }
 
+    /// Per key, every `rows` rows in input order form a window (Flink's `countWindow`);
+    /// a window is emitted when its last row arrives, one still short at the end of the
+    /// input is not. The result has the keys and the aggregates (no window columns).
+    public static func count(_ rows: Int) -> StreamWindow {
+        StreamWindow(kind: .count(rows), offset: .zero)
+    }
+
     /// The engine's window kind, in milliseconds.
     func resolved(site: CallSite) throws -> (WindowKind, offset: Int64) {
         func ms(_ d: Duration, _ what: String) throws -> Int64 {
@@ -48,6 +56,7 @@ public struct StreamWindow: Sendable {
         case .hop(let slide, let size): kind = .hop(slide: try ms(slide, "slide"), size: try ms(size, "size"))
         case .cumulate(let step, let maxSize): kind = .cumulate(step: try ms(step, "step"), maxSize: try ms(maxSize, "size"))
         case .session(let gap): kind = .session(gap: try ms(gap, "gap"))
+        case .count: throw site.error("a count window has no time")
         }
         return (kind, try ms(offset, "offset"))
     }
@@ -176,7 +185,12 @@ public struct DataStream {
                        line: Int = #line) throws -> DataStream {
         let site = CallSite(operation: "window", file: file, line: line)
         try checkNotAggregated(site)
-        if pipeline.window != nil { throw site.error("the stream has a window already") }
+        if pipeline.window != nil || pipeline.countWindow != nil { throw site.error("the stream has a window already") }
+        if case .count(let rows) = window.kind {
+            guard rows >= 1 else { throw site.error("a count window needs at least 1 row, not \(rows)") }
+            if column != nil { throw site.error("a count window takes no time column") }
+            return try next(site) { p in p.countWindow = rows }
+        }
         let (kind, offset) = try window.resolved(site: site)
         let table = pipeline.table
         let timeColumn: String
@@ -261,7 +275,14 @@ public struct DataStream {
 
     private func plan(_ site: CallSite) throws -> QueryPlan {
         try checkComplete(site)
-        return try pipeline.bind(pipeline.query(.complete), lateData: env.lateData, site: site)
+        var plan = try pipeline.bind(pipeline.query(.complete), lateData: env.lateData, site: site)
+        if let rows = pipeline.countWindow {
+            // SQL has no count windows: the plan is the keyed aggregation's, cut by count.
+            guard case .aggregate(var a) = plan.shape else { throw site.error("a count window needs aggregate(...)") }
+            a.countWindow = rows
+            plan.shape = .aggregate(a)
+        }
+        return plan
     }
 
     /// What `spate sql --explain` prints for the equivalent query.

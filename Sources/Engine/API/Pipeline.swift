@@ -47,6 +47,8 @@ struct Pipeline {
     var conditions: [Expression] = []
     var keys: [StreamColumn]?
     var window: WindowClause?
+    /// Count windows of this many rows per key (`window(.count(n))`).
+    var countWindow: Int?
     /// A select/map came after the window (the window is then a projection's).
     var projectedAfterWindow = false
     var aggregate: AggregateStage?
@@ -75,7 +77,7 @@ struct Pipeline {
     var columns: [StreamColumn] { aggregate?.output ?? projection ?? inputColumns }
 
     /// False while a keyBy or a SESSION window waits for its aggregate.
-    var isComplete: Bool { aggregate != nil || (keys == nil && !isSession) }
+    var isComplete: Bool { aggregate != nil || (keys == nil && !isSession && countWindow == nil) }
 
     // MARK: - Names
 

@@ -130,6 +130,7 @@ final class QueryRun: @unchecked Sendable {
     /// or SESSION windows, which have their own store).
     let geometry: PaneGeometry?
     let sessions: SessionRun?
+    let countWindows: CountWindowRun?
     private var emitSeq = 0
     /// The error to report, and the morsel it came from (Int.min when it is not tied to
     /// a morsel). With several workers, the error of the earliest morsel wins: a worker
@@ -168,6 +169,13 @@ final class QueryRun: @unchecked Sendable {
         } else {
             sessions = nil
         }
+        if case .aggregate(let a) = plan.shape, let n = a.countWindow {
+            let types = a.keys.map(\.type)
+            countWindows = CountWindowRun(size: n, layout: KeyLayout(types: types, hasNullWord: !types.isEmpty),
+                                          specs: a.aggregates, batchCapacity: options.batchCapacity)
+        } else {
+            countWindows = nil
+        }
     }
 
     /// Whether work on `morsel` is moot: an error has been seen at or before it.
@@ -181,6 +189,7 @@ final class QueryRun: @unchecked Sendable {
             if failure == nil || morsel < failure!.morsel { failure = (morsel, error) }
             monitor.broadcast()
         }
+        countWindows?.cancel()
     }
 
     func run() throws -> RunStatistics {
@@ -546,7 +555,44 @@ final class Worker {
 
     // MARK: - Aggregation
 
+    /// Count windows: morsels are read and evaluated in parallel and applied in input
+    /// order (see CountWindowRun); each morsel's completed windows go to the sink under
+    /// its own sequence number.
+    private func countWindowLoop(_ agg: AggregatePlan, _ windows: CountWindowRun) throws {
+        while !run.sink.stopped, !run.failed, let m = try run.source.claimMorsel() {
+            current = m.index
+            try onMorsel(m) {
+                var parts: [CountWindowRun.Part] = []
+                var position = Int64(m.index) << 32
+                let rowsBefore = stats.rowsRead
+                try run.source.read(m) { raw in
+                    stats.rowsRead += raw.count
+                    let rowBase = position
+                    position += Int64(raw.count)
+                    let batch = stamped(raw)
+                    var sel: SelectionVector?
+                    if let f = plan.filter { sel = try Evaluator.select(f, batch, nil) }
+                    let count = sel?.count ?? batch.count
+                    guard count > 0 else { return }
+                    parts.append(CountWindowRun.Part(
+                        keys: try agg.keys.map { try Evaluator.evaluate($0, batch) },
+                        inputs: try agg.inputs.map { try Evaluator.evaluate($0, batch) },
+                        sel: sel, count: count, rows: batch.count, rowBase: rowBase))
+                }
+                run.source.finished(m)
+                run.noteProgress(m, rows: stats.rowsRead - rowsBefore)
+                let done = try windows.apply(m.index, parts)
+                try run.sink.submit(m.index, try done.map { [try finishOutput($0, agg)] } ?? [])
+                run.recordLatency(m)
+            }
+        }
+    }
+
     private func aggregateLoop(_ agg: AggregatePlan) throws {
+        if let windows = run.countWindows {
+            try countWindowLoop(agg, windows)
+            return
+        }
         let ordered = plan.watermark != nil && agg.windowed
         while !run.sink.stopped, !run.failed, let m = try run.source.claimMorsel() {
             current = m.index
@@ -679,7 +725,10 @@ final class Worker {
               states.allSatisfy(\.hashesAreGlobal)
         else {
             // Pane states shared with other windows are read, never combined into.
-            let merged = shared || states.isEmpty ? AggState(layout: layout!, specs: agg.aggregates) : states[0]
+            // Sized for the largest input state, so combining does not rehash as it grows.
+            let expected = states.reduce(256) { max($0, $1.groupCount + $1.groupCount / 2) }
+            let merged = shared || states.isEmpty
+                ? AggState(layout: layout!, specs: agg.aggregates, expectedGroups: expected) : states[0]
             for s in states.dropFirst(shared ? 0 : 1) { merged.combine(s) }
             if let i = merged.accs.overflowed { throw overflow(agg, i) }
             return merged.finalize()

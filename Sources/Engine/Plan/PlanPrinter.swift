@@ -20,7 +20,9 @@ enum PlanPrinter {
             }
             if let h = a.having { lines.append("  Having: \(h)") }
             lines.append("  Project: " + a.output.map(\.description).joined(separator: ", "))
-            if a.windowed, let t = plan.window {
+            if let n = a.countWindow {
+                lines.append("  CountWindowAggregate: every \(n) rows per key in input order, keys [\(a.keys.map(\.description).joined(separator: ", "))], \(aggs.joined(separator: ", ")); emits each window at its last row")
+            } else if a.windowed, let t = plan.window {
                 let when = plan.watermark != nil ? "when the watermark passes the window end" : "at end of input (no WATERMARK declared)"
                 lines.append("  WindowAggregate: \(windowText(t)), keys [\(a.keys.map(\.description).joined(separator: ", "))], \(aggs.joined(separator: ", ")); emits \(when)")
             } else {

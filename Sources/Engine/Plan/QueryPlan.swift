@@ -76,6 +76,9 @@ public struct AggregatePlan: Sendable {
     /// candidate rows of its top N.
     public var topN: TopNPlan? = nil
     public var rowsTopN = false
+    /// Count windows of this many rows per key, in input order, instead of time windows
+    /// (the Swift API's `.window(.count(n))`; SQL has no syntax for them).
+    public var countWindow: Int? = nil
 }
 
 /// The ranking functions of Top-N and deduplication queries.
