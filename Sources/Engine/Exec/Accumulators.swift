@@ -421,3 +421,18 @@ final class FirstLastAccumulator: GroupAccumulator {
         return out
     }
 }
+
+extension AccumulatorSet {
+    /// A new set whose group i holds this set's group `groups[i]` (the emitted windows
+    /// of sessions and count windows, or the live ones when their sets are compacted).
+    func moved(_ groups: [UInt32]) -> AccumulatorSet {
+        let out = AccumulatorSet(specs, capacity: groups.count)
+        out.grow(to: groups.count)
+        var mapping = [UInt32](repeating: 0, count: max(self.groups, 1))
+        for (i, g) in groups.enumerated() { mapping[Int(g)] = UInt32(i) }
+        mapping.withUnsafeBufferPointer { m in
+            groups.withUnsafeBufferPointer { out.combine(self, mapping: m.baseAddress!, $0.baseAddress, $0.count) }
+        }
+        return out
+    }
+}

@@ -109,13 +109,7 @@ final class CountWindowRun: @unchecked Sendable {
         }
         guard !completed.isEmpty else { return nil }
         // The completed windows' accumulators, moved to a set of their own for finalize.
-        let out = AccumulatorSet(specs, capacity: completed.count)
-        out.grow(to: completed.count)
-        var slotMap = [UInt32](repeating: 0, count: keyOfSlot.count)
-        for (i, s) in completed.enumerated() { slotMap[Int(s)] = UInt32(i) }
-        slotMap.withUnsafeBufferPointer { m in
-            completed.withUnsafeBufferPointer { out.combine(accs, mapping: m.baseAddress!, $0.baseAddress, $0.count) }
-        }
+        let out = accs.moved(completed)
         let keyColumns = keys.layout.width > 0 ? keys.keyColumns(completed.map { keyOfSlot[Int($0)] }) : []
         let columns = keyColumns + specs.indices.map { out.finalize($0) }
         for s in completed { open[Int(s)] = false }
@@ -134,12 +128,7 @@ final class CountWindowRun: @unchecked Sendable {
             slotMap[s] = UInt32(live.count)
             live.append(UInt32(s))
         }
-        let fresh = AccumulatorSet(specs, capacity: live.count)
-        fresh.grow(to: live.count)
-        slotMap.withUnsafeBufferPointer { m in
-            live.withUnsafeBufferPointer { fresh.combine(accs, mapping: m.baseAddress!, $0.baseAddress, $0.count) }
-        }
-        accs = fresh
+        accs = accs.moved(live)
         keyOfSlot = live.map { keyOfSlot[Int($0)] }
         open = Array(repeating: true, count: live.count)
         for k in slotOfKey.indices where counts[k] > 0 { slotOfKey[k] = slotMap[Int(slotOfKey[k])] }

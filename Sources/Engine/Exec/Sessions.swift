@@ -147,13 +147,7 @@ final class SessionStore {
         for s in 0..<slotCount where alive[s] && last[s] &+ gap <= upTo { done.append(UInt32(s)) }
         guard !done.isEmpty else { return nil }
         // The fired sessions' accumulators, moved to a set of their own for finalize.
-        let out = AccumulatorSet(specs, capacity: done.count)
-        out.grow(to: done.count)
-        var slotMap = [UInt32](repeating: 0, count: slotCount)
-        for (i, s) in done.enumerated() { slotMap[Int(s)] = UInt32(i) }
-        slotMap.withUnsafeBufferPointer { m in
-            done.withUnsafeBufferPointer { out.combine(accs, mapping: m.baseAddress!, $0.baseAddress, $0.count) }
-        }
+        let out = accs.moved(done)
         let starts = Column(.timestamp(.millisecond), capacity: done.count)
         let ends = Column(.timestamp(.millisecond), capacity: done.count)
         for s in done {
@@ -182,12 +176,7 @@ final class SessionStore {
             slotMap[s] = UInt32(live.count)
             live.append(UInt32(s))
         }
-        let fresh = AccumulatorSet(specs, capacity: live.count)
-        fresh.grow(to: live.count)
-        slotMap.withUnsafeBufferPointer { m in
-            live.withUnsafeBufferPointer { fresh.combine(accs, mapping: m.baseAddress!, $0.baseAddress, $0.count) }
-        }
-        accs = fresh
+        accs = accs.moved(live)
         keyOfSlot = live.map { keyOfSlot[Int($0)] }
         first = live.map { first[Int($0)] }
         last = live.map { last[Int($0)] }
