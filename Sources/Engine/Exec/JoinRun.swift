@@ -1,6 +1,10 @@
 import CKernels
 import Columnar
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 // MARK: - Running a join of two inputs
 
 extension Session {
@@ -68,6 +72,10 @@ final class JoinRun: @unchecked Sendable {
     }
 
     private var progress = [Progress(), Progress()]
+    /// When each input last had rows applied (monotonic seconds), for idle inputs.
+    private var lastActive = [monotonicSeconds(), monotonicSeconds()]
+    /// Workers that have stopped (the idleness ticker stops with the last).
+    private var workersDone = 0
     private let states: [JoinSideState]
     private let pending: JoinPending
     private var seq = 0
@@ -104,7 +112,13 @@ final class JoinRun: @unchecked Sendable {
     }
 
     func run() throws -> RunStatistics {
-        runThreads(options.workers) { [self] index in
+        let ticker = idleTicks
+        runThreads(options.workers + (ticker == nil ? 0 : 1)) { [self] index in
+            if index == options.workers, let ticker {
+                tickWhileRunning(ticker)
+                return
+            }
+            defer { monitor.locked { workersDone += 1 } }
             options.placement.enter(worker: index)
             sink.limit(options.backlog)
             defer { if failed { sink.cancel() } }
@@ -318,9 +332,9 @@ final class JoinRun: @unchecked Sendable {
             let side: Int
             if has[0] && has[1] {
                 side = progress[0].maxTime <= progress[1].maxTime ? 0 : 1
-            } else if has[0] && (complete(1) || !join.timed) {
+            } else if has[0] && (complete(1) || !join.timed || idle(1)) {
                 side = 0
-            } else if has[1] && (complete(0) || !join.timed) {
+            } else if has[1] && (complete(0) || !join.timed || idle(0)) {
                 side = 1
             } else {
                 return
@@ -328,6 +342,7 @@ final class JoinRun: @unchecked Sendable {
             let chunk = progress[side].current!
             let from = progress[side].cursor, to = min(chunk.count, from + JoinRun.slice)
             apply(chunk, side, from..<to)
+            if to > from { lastActive[side] = monotonicSeconds() }
             progress[side].cursor = to
             let prefix = progress[side].prefix
             if to < chunk.count {
@@ -421,6 +436,45 @@ final class JoinRun: @unchecked Sendable {
         s.compactIfSparse()
     }
 
+    // MARK: Idle inputs
+
+    /// How often to look for inputs gone idle (a quarter of the shortest idle timeout),
+    /// or nil when no input declares one.
+    private var idleTicks: Double? {
+        let timeouts = join.inputs.compactMap { $0.plan.watermark?.idleTimeoutMillis }
+        guard join.timed, let shortest = timeouts.min() else { return nil }
+        return max(0.005, Double(shortest) / 4000)
+    }
+
+    /// An input that declares `'scan.watermark.idle-timeout'`, has not ended, has nothing
+    /// waiting to be applied and has had no rows applied for that long (while the other
+    /// input has): it no longer holds the other input back. Its rows are still joined
+    /// when they come (the state it could meet is kept as long as its own watermark
+    /// requires), but results may then come out of time order. Whether an input counts
+    /// as idle depends on the clock, as in Flink.
+    private func idle(_ side: Int) -> Bool {
+        guard let timeout = join.inputs[side].plan.watermark?.idleTimeoutMillis, !complete(side),
+              progress[side].current == nil, progress[side].ready.isEmpty else { return false }
+        return (monotonicSeconds() - lastActive[side]) * 1000 >= Double(timeout)
+    }
+
+    /// Until the run ends: applies what an idle input was holding back and releases the
+    /// results it held (no morsel arrives to do it while an input is idle).
+    private func tickWhileRunning(_ every: Double) {
+        while true {
+            var ts = timespec(tv_sec: Int(every), tv_nsec: Int((every - Double(Int(every))) * 1e9))
+            nanosleep(&ts, nil)
+            let released: [(Int, [Batch])]? = monitor.locked {
+                guard workersDone < options.workers, failure == nil else { return nil }
+                guard idle(0) || idle(1) else { return [] }
+                applyReady()
+                return advance()
+            }
+            guard let released else { return }
+            submit(released)
+        }
+    }
+
     /// An input's watermark as the join sees it: +inf once it is all applied, -inf while
     /// it has no event time.
     private func watermark(_ side: Int) -> Int64 {
@@ -435,7 +489,10 @@ final class JoinRun: @unchecked Sendable {
     /// number for the sink.
     private func advance() -> [(Int, [Batch])] {
         for side in 0..<2 { evict(side) }
-        let batches = pending.release(upTo: min(watermark(0), watermark(1)))
+        // An idle input does not hold the other's results back (unless both are idle).
+        let idleness = [idle(0), idle(1)]
+        let release = idleness[0] != idleness[1] ? watermark(idleness[0] ? 1 : 0) : min(watermark(0), watermark(1))
+        let batches = pending.release(upTo: release)
         guard !batches.isEmpty else { return [] }
         seq += 1
         return [(seq - 1, batches)]

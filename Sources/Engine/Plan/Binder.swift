@@ -64,6 +64,19 @@ struct Binder {
             allowedLateness = ms
         }
         if let ttl = byKey.removeValue(forKey: Binder.stateTTLOption) { try Binder.checkStateTTL(ttl, s) }  // read by joins
+        var idleTimeout: Int64?
+        if let raw = byKey.removeValue(forKey: "scan.watermark.idle-timeout") {
+            let at = s.options.first { $0.key == "scan.watermark.idle-timeout" }!.position
+            guard let ms = Binder.durationMillis(raw), ms > 0 else {
+                throw error("'scan.watermark.idle-timeout' must be a positive duration, not '\(raw)'", at: at,
+                            hint: "e.g. '5 s' or '500 ms'")
+            }
+            guard s.watermark != nil else {
+                throw error("'scan.watermark.idle-timeout' needs a WATERMARK", at: at,
+                            hint: "declare WATERMARK FOR ts AS ts - INTERVAL '5' SECOND")
+            }
+            idleTimeout = ms
+        }
         let provider: TableProvider
         do {
             provider = try Connectors.make(ConnectorContext(tableName: s.name.last.name, declared: Schema(fields), options: byKey))
@@ -101,7 +114,8 @@ struct Binder {
         }
         return TableDefinition(name: s.name.last.name, schema: schema,
                                watermark: watermark.map { (column: $0.0, delayMillis: $0.1) },
-                               allowedLatenessMillis: allowedLateness, procTimeColumn: procTimeColumn,
+                               allowedLatenessMillis: allowedLateness, idleTimeoutMillis: idleTimeout,
+                               procTimeColumn: procTimeColumn,
                                provider: provider, options: options)
     }
 
@@ -378,7 +392,8 @@ struct Binder {
         let scan = ScanSpec(provider: input.table.provider, projection: physical)
         var watermark: WatermarkSpec?
         if let w = input.table.watermark, let mapped = map[w.column] {
-            watermark = WatermarkSpec(column: mapped, delayMillis: w.delayMillis)
+            watermark = WatermarkSpec(column: mapped, delayMillis: w.delayMillis,
+                                      idleTimeoutMillis: input.table.idleTimeoutMillis)
         }
         let window = input.window.map { t in
             WindowSpec(kind: t.kind, timeColumn: map[t.timeColumn]!, offsetMillis: t.offset, startColumn: physical.count + appended)

@@ -10,6 +10,8 @@ public struct TableDefinition: Sendable {
     /// How long after its end a window still accepts late rows (`'allowed-lateness'`),
     /// for queries with the update policy.
     public var allowedLatenessMillis: Int64 = 0
+    /// `'scan.watermark.idle-timeout'` (see WatermarkSpec.idleTimeoutMillis).
+    public var idleTimeoutMillis: Int64?
     /// The `PROCTIME()` column (the last of `schema`; the source does not have it).
     public var procTimeColumn: Int?
     /// Where the rows come from.

@@ -774,7 +774,7 @@ extension Binder {
         var out = plan
         out.procTimeColumn = appended == 1 ? scanned.count : nil
         out.scan = ScanSpec(provider: plan.scan.provider, projection: scanned.map { plan.scan.projection[$0] })
-        out.watermark = plan.watermark.map { WatermarkSpec(column: map[$0.column]!, delayMillis: $0.delayMillis) }
+        out.watermark = plan.watermark.map { WatermarkSpec(column: map[$0.column]!, delayMillis: $0.delayMillis, idleTimeoutMillis: $0.idleTimeoutMillis) }
         out.window = plan.window.map { w in
             WindowSpec(kind: w.kind, timeColumn: map[w.timeColumn]!, offsetMillis: w.offsetMillis,
                        startColumn: scanned.count + appended)

@@ -14,6 +14,9 @@ public struct ScanSpec: Sendable {
 public struct WatermarkSpec: Sendable {
     public var column: Int
     public var delayMillis: Int64
+    /// `'scan.watermark.idle-timeout'`: an input of a join that has sent no rows for
+    /// this long stops holding the other input's results back.
+    public var idleTimeoutMillis: Int64? = nil
 }
 
 /// The kind of an event-time window, with its sizes in milliseconds (Flink's window
