@@ -12,11 +12,9 @@ enum BatchSorter {
         guard !keys.isEmpty else { return b }
         var order: [UInt32]
         if keys.count == 1, keys[0].type.isInt64Backed, keys[0].validityWords == nil {
-            // The common case (one integer key): sort (value, row) pairs directly.
-            let v = keys[0].int64s
-            var pairs = (0..<n).map { (v[$0], UInt32($0)) }
-            pairs.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-            order = pairs.map(\.1)
+            // The common case (one integer key): a radix sort of the values, stable, so
+            // equal values keep row order.
+            order = radixOrder(keys[0].int64s, n)
         } else {
             let comparators = keys.map(comparator)
             order = (0..<n).map { UInt32($0) }
@@ -30,6 +28,46 @@ enum BatchSorter {
         }
         let out = order.withUnsafeBufferPointer { p in b.columns.map { $0.gather(p.baseAddress, n) } }
         return Batch(schema: b.schema, columns: out, count: n)
+    }
+
+    /// The rows 0..<n ordered by `values` (ascending, stable): an LSD radix sort by
+    /// bytes, skipping the bytes on which all values agree (usually most of them).
+    static func radixOrder(_ values: UnsafePointer<Int64>, _ n: Int) -> [UInt32] {
+        var keys = [UInt64](repeating: 0, count: n)
+        var rows = [UInt32](repeating: 0, count: n)
+        var lo = UInt64.max, hi = UInt64.min
+        for i in 0..<n {
+            // Flipping the sign bit orders signed values as unsigned ones.
+            let k = UInt64(bitPattern: values[i]) ^ (1 << 63)
+            keys[i] = k
+            rows[i] = UInt32(i)
+            lo = min(lo, k)
+            hi = max(hi, k)
+        }
+        var keys2 = [UInt64](repeating: 0, count: n)
+        var rows2 = [UInt32](repeating: 0, count: n)
+        var counts = [Int](repeating: 0, count: 256)
+        let varying = lo ^ hi
+        for shift in stride(from: 0, to: 64, by: 8) where (varying >> UInt64(shift)) & 0xFF != 0 {
+            for b in 0..<256 { counts[b] = 0 }
+            for i in 0..<n { counts[Int((keys[i] >> UInt64(shift)) & 0xFF)] += 1 }
+            var sum = 0
+            for b in 0..<256 {
+                let c = counts[b]
+                counts[b] = sum
+                sum += c
+            }
+            for i in 0..<n {
+                let b = Int((keys[i] >> UInt64(shift)) & 0xFF)
+                let at = counts[b]
+                counts[b] = at + 1
+                keys2[at] = keys[i]
+                rows2[at] = rows[i]
+            }
+            swap(&keys, &keys2)
+            swap(&rows, &rows2)
+        }
+        return rows
     }
 
     static func isConstant(_ c: Column, _ n: Int) -> Bool {
