@@ -46,6 +46,7 @@ extension Binder {
             guard intervals[1] % intervals[0] == 0 else {
                 throw Binder.error("HOP's size must be a whole multiple of its slide", at: call.arguments[2].position)
             }
+            try Binder.checkWindowsPerRow(intervals[1] / intervals[0], "HOP", call.arguments[1].position)
             kind = .hop(slide: intervals[0], size: intervals[1])
         case ("SESSION", 1): kind = .session(gap: intervals[0])
         default:

@@ -32,6 +32,18 @@ extension Binder {
         }
     }
 
+    /// The most windows one row may lie in: each pane is combined into every window
+    /// that covers it when they fire, so a tiny slide under a long window would mean
+    /// millions of combines per pane.
+    static let maxWindowsPerRow: Int64 = 10_000
+
+    static func checkWindowsPerRow(_ n: Int64, _ name: String, _ at: SourcePosition) throws(SQLSyntaxError) {
+        guard n <= maxWindowsPerRow else {
+            throw Binder.error("\(name) would put each row in \(n) windows (at most \(maxWindowsPerRow))", at: at,
+                               hint: "use a larger slide (step) or a smaller size")
+        }
+    }
+
     /// Resolves `TABLE(TUMBLE|HOP|CUMULATE|SESSION(...))`.
     func windowFunction(_ f: TableReference.TableFunction) throws(SQLSyntaxError) -> Input {
         let name = f.name.last.name.uppercased()
@@ -109,6 +121,7 @@ extension Binder {
                 throw Binder.error("HOP's size must be a whole multiple of its slide (\(size) ms is not a multiple of \(slide) ms)",
                                    at: values["SIZE"]!.position, hint: "e.g. slide INTERVAL '10' SECOND, size INTERVAL '60' SECOND")
             }
+            try Binder.checkWindowsPerRow(size / slide, "HOP", values["SLIDE"]!.position)
             kind = .hop(slide: slide, size: size)
         case "CUMULATE":
             let step = try interval("STEP", required: true)!, size = try interval("SIZE", required: true)!
@@ -116,6 +129,7 @@ extension Binder {
                 throw Binder.error("CUMULATE's maximum size must be a whole multiple of its step (\(size) ms is not a multiple of \(step) ms)",
                                    at: values["SIZE"]!.position)
             }
+            try Binder.checkWindowsPerRow(size / step, "CUMULATE", values["STEP"]!.position)
             kind = .cumulate(step: step, maxSize: size)
         default:
             kind = .session(gap: try interval("GAP", required: true)!)
