@@ -51,6 +51,9 @@ struct TopNTests {
               FROM TABLE(TUMBLE(TABLE r, DESCRIPTOR(ts), INTERVAL '10' SECOND))
             ) WHERE n <= 3
             """
+        let explained = try Session(options: ExecutionOptions(workers: 1)).explain(sql)
+        #expect(explained.contains("TopN: \(fn)() OVER (PARTITION BY window_start, window_end, k ORDER BY price DESC"))
+        #expect(explained.contains("the best 3 per partition kept as they arrive, per TUMBLE 10000 ms window"))
         let want = Self.expected(rank: rank)
         for (workers, capacity, morsel) in [(1, 4096, 8 << 20), (2, 1000, 20_000), (3, 4096, 3_000)] {
             let session = Session(options: ExecutionOptions(workers: workers, batchCapacity: capacity, morselSize: morsel, pinWorkers: false))

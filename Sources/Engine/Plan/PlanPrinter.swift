@@ -18,6 +18,16 @@ enum PlanPrinter {
                     : "\(s.kind.rawValue)(\(s.distinct ? "DISTINCT " : "")\(a.inputs[s.input!]))"
                 return call + (s.filter.map { " FILTER (WHERE \(a.inputs[$0]))" } ?? "")
             }
+            if let t = a.topN {
+                // The outer SELECT over the ranked rows, then the ranking.
+                lines.append("  Project: " + t.output.map(\.description).joined(separator: ", "))
+                lines.append("  " + topNText(t, windowed: a.windowed))
+            }
+            if a.rowsTopN, let t = a.topN {
+                let scope = a.windowed && plan.window != nil ? "per \(windowText(plan.window!)) window" : "over the whole input, at its end"
+                lines.append("  Candidates: the rows [\(a.inputs.map(\.description).joined(separator: ", "))], the best \(t.limit) per partition kept as they arrive, \(scope)")
+                lines.append("  Exchange: per-worker candidates, merged when a window closes")
+            } else {
             if let h = a.having { lines.append("  Having: \(h)") }
             lines.append("  Project: " + a.output.map(\.description).joined(separator: ", "))
             if let n = a.countWindow {
@@ -29,6 +39,7 @@ enum PlanPrinter {
                 lines.append("  Aggregate: keys [\(a.keys.map(\.description).joined(separator: ", "))], \(aggs.joined(separator: ", ")); emits at end of input")
             }
             lines.append("  Exchange: per-worker partial aggregates, combined when a window closes")
+            }
         }
         if let f = plan.filter { lines.append("  Filter: \(f)") }
         if let t = plan.window { lines.append("  Window TVF: \(windowText(t)) over column #\(t.timeColumn)") }
@@ -44,6 +55,16 @@ enum PlanPrinter {
         lines.append("  Scan: \(plan.scan.provider.summary) reading [\(cols)] of \(plan.scan.provider.schema.count) columns")
         lines.append("Workers: \(options.workers); kernels: \(String(cString: ck_isa_name(ck_isa_current()))); batch capacity \(options.batchCapacity)")
         return lines.joined(separator: "\n")
+    }
+
+    /// `TopN: RANK() OVER (PARTITION BY #0, #1 ORDER BY #4 DESC) <= 3`, over the
+    /// ranked rows' columns.
+    static func topNText(_ t: TopNPlan, windowed: Bool) -> String {
+        let name = { (i: Int) in t.rowFields[i].name }
+        let partition = t.partition.isEmpty ? "" : "PARTITION BY " + t.partition.map(name).joined(separator: ", ") + " "
+        let order = t.order.map { name($0.column) + ($0.descending ? " DESC" : "") + ($0.nullsFirst ? " NULLS FIRST" : "") }
+        return "TopN: \(t.function.rawValue)() OVER (\(partition)ORDER BY \(order.joined(separator: ", "))) <= \(t.limit)"
+            + (windowed ? ", per window" : "")
     }
 
     static func windowText(_ w: WindowSpec) -> String {
