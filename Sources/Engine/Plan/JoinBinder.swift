@@ -611,7 +611,7 @@ extension Binder {
         var hidden = 0
         // A subquery that does not select the WATERMARK column still has event time: read
         // it as a hidden column.
-        if case .subquery = ref, plan.watermark == nil, let t = table, let wm = t.watermark,
+        if case .subquery = ref, plan.watermark == nil, case .project = plan.shape, let t = table, let wm = t.watermark,
            case .select(var inner) = query.body, !inner.items.isEmpty {
             let col = JoinScope.columnExpression(t.schema[wm.column].name, at: query.position)
             inner.items.append(.expression(col, alias: Identifier("$watermark", isQuoted: true, position: query.position)))
@@ -623,9 +623,30 @@ extension Binder {
             throw Binder.error("joins of more than two inputs are not supported yet", at: ref.position,
                                hint: "join two inputs per query")
         }
-        guard case .project(let exprs) = plan.shape else {
-            throw Binder.error("a join input cannot aggregate yet", at: ref.position,
-                               hint: "join the rows, or the window TVF's rows; aggregate in a query of its own")
+        let exprs: [BoundExpr]
+        switch plan.shape {
+        case .project(let e):
+            exprs = e
+        case .aggregate(var a):
+            // A window aggregation is read as a table of its results (AggregatedInput),
+            // whose rows' event time is their window's last instant (a hidden column).
+            guard a.windowed, a.topN == nil, a.countWindow == nil, plan.late.policy == .drop,
+                  plan.watermark != nil else {
+                throw Binder.error("a join input may aggregate only by event-time windows", at: ref.position,
+                                   hint: "GROUP BY window_start, window_end, ... over a table with a WATERMARK")
+            }
+            a.output.append(.arithmetic(.sub, .column(index: 1, type: .timestamp(.millisecond), name: "window_end"),
+                                        .literal(.int(1), .int64), .timestamp(.millisecond)))
+            var inner = plan
+            inner.shape = .aggregate(a)
+            inner.outputSchema = Schema(plan.outputSchema.fields + [Field("$watermark", .timestamp(.millisecond), nullable: false)])
+            let fields = inner.outputSchema.fields
+            let refs = fields.indices.map { BoundExpr.column(index: $0, type: fields[$0].type, name: fields[$0].name) }
+            plan = QueryPlan(scan: ScanSpec(provider: AggregatedInputProvider(plan: inner), projection: Array(fields.indices)),
+                             watermark: WatermarkSpec(column: fields.count - 1, delayMillis: 0), window: nil, filter: nil,
+                             shape: .project(refs), outputSchema: inner.outputSchema)
+            exprs = refs
+            hidden += 1
         }
         var fields = Array(plan.outputSchema.fields.dropLast(hidden))
         if let a = alias, !a.columns.isEmpty {
