@@ -704,6 +704,9 @@ final class JoinPending {
     let capacity: Int
     private var columns: [Column]
     private var due: [Int64] = []
+    /// The earliest due time waiting (Int64.max: none), so a release that frees nothing
+    /// does not look at every waiting row.
+    private var earliest = Int64.max
     private var leftPosition: [Int64] = []
     private var rightPosition: [Int64] = []
 
@@ -745,6 +748,7 @@ final class JoinPending {
             }
         }
         due += rows.due
+        for d in rows.due where d < earliest { earliest = d }
         leftPosition += rows.leftPosition
         rightPosition += rows.rightPosition
     }
@@ -752,9 +756,16 @@ final class JoinPending {
     /// The rows due at or before `watermark`, in order of (due, left position, right
     /// position), in batches of at most the batch capacity; the others stay.
     func release(upTo watermark: Int64) -> [Batch] {
+        guard earliest <= watermark else { return [] }
         var out: [UInt32] = [], stay: [UInt32] = []
+        earliest = Int64.max
         for i in 0..<due.count {
-            if due[i] <= watermark { out.append(UInt32(i)) } else { stay.append(UInt32(i)) }
+            if due[i] <= watermark {
+                out.append(UInt32(i))
+            } else {
+                stay.append(UInt32(i))
+                if due[i] < earliest { earliest = due[i] }
+            }
         }
         guard !out.isEmpty else { return [] }
         out.sort { a, b in
