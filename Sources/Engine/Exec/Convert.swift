@@ -11,6 +11,8 @@ public enum Convert {
         let source = try provider.open(projection: Array(0..<schema.count), options: options)
         let sink = OrderedSink(writer)
         sink.streaming = source.isStreaming
+        // A slow destination slows the workers (bounded memory whatever the input size).
+        sink.limit(options.backlog)
         let state = ConvertState()
         do {
             try writer.begin(schema)
@@ -28,7 +30,10 @@ public enum Convert {
                         state.add(rows)
                     }
                 } catch {
+                    // Recorded before the cancel, so the real error wins over the
+                    // `Aborted` of the submitters the cancel releases.
                     state.fail(error)
+                    sink.cancel()
                 }
             }
             if let e = state.error { throw e }
