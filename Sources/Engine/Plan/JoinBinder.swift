@@ -560,6 +560,9 @@ extension Binder {
         var fields: [Field]
         var position: SourcePosition
         var table: TableDefinition?
+        /// A window aggregation read as an input: which of its columns is the window's
+        /// end (`window_end` under any name), and its rows' time (the hidden last column).
+        var aggregatedWindowEnd: Int? = nil
     }
 
     private static func selectAll(_ ref: TableReference) -> Query {
@@ -624,6 +627,7 @@ extension Binder {
                                hint: "join two inputs per query")
         }
         let exprs: [BoundExpr]
+        var aggregatedEnd: Int?
         switch plan.shape {
         case .project(let e):
             exprs = e
@@ -643,10 +647,15 @@ extension Binder {
             let fields = inner.outputSchema.fields
             let refs = fields.indices.map { BoundExpr.column(index: $0, type: fields[$0].type, name: fields[$0].name) }
             plan = QueryPlan(scan: ScanSpec(provider: AggregatedInputProvider(plan: inner), projection: Array(fields.indices)),
-                             watermark: WatermarkSpec(column: fields.count - 1, delayMillis: 0), window: nil, filter: nil,
+                             // 1 ms behind: the rows of one window share its last instant,
+                             // and a row at the watermark would count as late.
+                             watermark: WatermarkSpec(column: fields.count - 1, delayMillis: 1), window: nil, filter: nil,
                              shape: .project(refs), outputSchema: inner.outputSchema)
             exprs = refs
             hidden += 1
+            aggregatedEnd = a.output.firstIndex {
+                if case .column(1, _, _) = $0 { return true } else { return false }
+            }
         }
         var fields = Array(plan.outputSchema.fields.dropLast(hidden))
         if let a = alias, !a.columns.isEmpty {
@@ -655,7 +664,9 @@ extension Binder {
             }
             for (i, c) in a.columns.enumerated() { fields[i].name = c.name }
         }
-        return BoundInput(name: name, plan: plan, exprs: exprs, fields: fields, position: ref.position, table: table)
+        var input = BoundInput(name: name, plan: plan, exprs: exprs, fields: fields, position: ref.position, table: table)
+        input.aggregatedWindowEnd = aggregatedEnd
+        return input
     }
 
     /// A term of an interval condition: `ts`, `ts + INTERVAL ...`, `ts - INTERVAL ...`
@@ -830,6 +841,9 @@ extension Binder {
         var keys: [[BoundExpr]] = [[], []]
         var keyText: [String] = []
         var windowEquality: [Bool] = [false, false]  // window_start, window_end
+        // Two window aggregations joined on their windows' ends: their rows meet only
+        // within one window, so the join can release each window as it closes.
+        var aggregatedWindows = false
         var windowPosition: SourcePosition?
         var bounds = Bounds()
         var filters: [[BoundExpr]] = [[], []], conditions: [[BoundExpr]] = [[], []]
@@ -846,6 +860,10 @@ extension Binder {
                     where isWindowColumn(0, a.column, end: end) && isWindowColumn(1, b.column, end: end) {
                         windowEquality[k] = true
                         windowPosition = windowPosition ?? c.position
+                    }
+                    if let e0 = inputs[0].aggregatedWindowEnd, let e1 = inputs[1].aggregatedWindowEnd,
+                       a.side == 0 ? (a.column == e0 && b.column == e1) : (a.column == e1 && b.column == e0) {
+                        aggregatedWindows = true
                     }
                 }
                 let (a, b) = try Binder.keyPair(try scope.bind(l, side: 0), try scope.bind(r, side: 1), at: c.position)
@@ -894,6 +912,13 @@ extension Binder {
                                           .literal(.int(1), .int64), .timestamp(.millisecond))
             }
             strategy = .window(w0.kind)
+            lower = 0
+            upper = 0
+        } else if aggregatedWindows && !bounds.any {
+            // Each row's time is its window's last instant (the aggregated input's hidden
+            // column): equal window ends mean equal times, an interval join of width 0.
+            for side in 0..<2 { times[side] = inputs[side].exprs[inputs[side].exprs.count - 1] }
+            strategy = .interval
             lower = 0
             upper = 0
         } else if bounds.any {
