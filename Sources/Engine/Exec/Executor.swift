@@ -1057,18 +1057,8 @@ final class Worker {
         if case .session = w.kind { return batch }
         let g = PaneGeometry(w)!
         if g.sharesPanes, case .project = plan.shape { return repeatedPerWindow(batch, w, g) }
-        let ts = batch.columns[w.timeColumn]
         let n = batch.count
-        let start = Column(.timestamp(.millisecond), capacity: n)
-        let end = Column(.timestamp(.millisecond), capacity: n)
-        ck_tumble_start(ts.int64s, ts.validityWords, nil, n, g.pane, w.offsetMillis, start.int64s)
-        _ = ck_add_i64_const(start.int64s, g.pane, n, end.int64s)
-        start.setCount(n, nullCount: 0)
-        end.setCount(n, nullCount: 0)
-        if ts.validityWords != nil {
-            Evaluator.copyValidity(from: [ts], to: start, n)
-            Evaluator.copyValidity(from: [ts], to: end, n)
-        }
+        let (start, end) = g.paneColumns(batch.columns[w.timeColumn], n)
         var schema = batch.schema
         schema.fields += [Field("window_start", .timestamp(.millisecond)), Field("window_end", .timestamp(.millisecond))]
         return Batch(schema: schema, columns: batch.columns + [start, end], count: n, selection: batch.selection)

@@ -804,18 +804,7 @@ enum JoinWindows {
         var schema = batch.schema
         schema.fields += [Field("window_start", .timestamp(.millisecond)), Field("window_end", .timestamp(.millisecond))]
         if !g.sharesPanes {
-            let start = Column(.timestamp(.millisecond), capacity: n)
-            let end = Column(.timestamp(.millisecond), capacity: n)
-            if n > 0 {
-                ck_tumble_start(ts.int64s, ts.validityWords, nil, n, g.pane, w.offsetMillis, start.int64s)
-                _ = ck_add_i64_const(start.int64s, g.pane, n, end.int64s)
-            }
-            start.setCount(n, nullCount: 0)
-            end.setCount(n, nullCount: 0)
-            if ts.validityWords != nil {
-                Evaluator.copyValidity(from: [ts], to: start, n)
-                Evaluator.copyValidity(from: [ts], to: end, n)
-            }
+            let (start, end) = g.paneColumns(ts, n)
             return (Batch(schema: schema, columns: batch.columns + [start, end], count: n), nil)
         }
         var rows: [UInt32] = [], origin: [Int32] = []

@@ -60,6 +60,24 @@ struct PaneGeometry: Sendable {
         }
     }
 
+    /// The start and end of each row's pane (its window under TUMBLE), NULL where the
+    /// time is NULL: the `window_start`/`window_end` columns a row gets.
+    func paneColumns(_ ts: Column, _ n: Int) -> (start: Column, end: Column) {
+        let start = Column(.timestamp(.millisecond), capacity: n)
+        let end = Column(.timestamp(.millisecond), capacity: n)
+        if n > 0 {
+            ck_tumble_start(ts.int64s, ts.validityWords, nil, n, pane, offset, start.int64s)
+            _ = ck_add_i64_const(start.int64s, pane, n, end.int64s)
+        }
+        start.setCount(n, nullCount: 0)
+        end.setCount(n, nullCount: 0)
+        if ts.validityWords != nil {
+            Evaluator.copyValidity(from: [ts], to: start, n)
+            Evaluator.copyValidity(from: [ts], to: end, n)
+        }
+        return (start, end)
+    }
+
     /// Whether a pane lies in more than one window (HOP, CUMULATE): rows then need their
     /// tier (see `Worker.assignTiers`) and pane states are shared by several windows.
     var sharesPanes: Bool {
