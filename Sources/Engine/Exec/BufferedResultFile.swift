@@ -153,6 +153,13 @@ final class BufferedResultFile: ByteBuffer {
         clear()
     }
 
+    /// Writes `n` bytes after what is buffered, without copying them into the buffer
+    /// (a large block formatted elsewhere).
+    func writeThrough(_ p: UnsafePointer<UInt8>, _ n: Int) throws {
+        if count > 0 { try flush() }
+        try file.write(p, n)
+    }
+
     func finish() throws {
         try flush()
         try file.commit()

@@ -51,8 +51,12 @@ public final class CSVResultWriter: ResultWriter {
 
     public func write(encoded: EncodedBatch) throws {
         if pipeClosed { return }
-        buffer.append(encoded.bytes.base, encoded.bytes.count)
-        try buffer.flushIfFull()
+        if encoded.bytes.count >= 1 << 16 {
+            try buffer.writeThrough(encoded.bytes.base, encoded.bytes.count)
+        } else {
+            buffer.append(encoded.bytes.base, encoded.bytes.count)
+            try buffer.flushIfFull()
+        }
     }
 
     /// The encoder of batches written in turn.
