@@ -4,7 +4,7 @@ import Foundation
 import SpateTestSupport
 import Testing
 
-/// The CSV writer's two paths give the same bytes: batches formatted in turn, and
+/// The CSV and JSON lines writers' two paths give the same bytes: batches formatted in turn, and
 /// batches formatted ahead by `encode` (on a worker) then written, small ones copied
 /// into the buffer and large ones written through.
 struct CSVEncodeTests {
@@ -39,6 +39,25 @@ struct CSVEncodeTests {
         try ahead.finish()
         let bytesA = try Data(contentsOf: URL(fileURLWithPath: a)), bytesB = try Data(contentsOf: URL(fileURLWithPath: b))
         #expect(bytesA.count > 1 << 16, "a large batch must take the write-through path")
+        #expect(bytesA == bytesB)
+    }
+
+    @Test func jsonEncodedAndInTurnWritesAgree() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spate-jsonenc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let batches = [batch(rows: 7, seed: 5), batch(rows: 8_000, seed: 6)]
+        let a = dir.appendingPathComponent("a.jsonl").path, b = dir.appendingPathComponent("b.jsonl").path
+        let inTurn = try JSONLinesResultWriter(path: a)
+        try inTurn.begin(batches[0].schema)
+        for x in batches { try inTurn.write(x) }
+        try inTurn.finish()
+        let ahead = try JSONLinesResultWriter(path: b)
+        try ahead.begin(batches[0].schema)
+        for x in batches { try ahead.write(encoded: try #require(ahead.encode(x))) }
+        try ahead.finish()
+        let bytesA = try Data(contentsOf: URL(fileURLWithPath: a)), bytesB = try Data(contentsOf: URL(fileURLWithPath: b))
+        #expect(bytesA.count > 1 << 16)
         #expect(bytesA == bytesB)
     }
 }

@@ -33,31 +33,53 @@ public final class JSONLinesResultWriter: ResultWriter {
 
     public func write(_ batch: Batch) throws {
         if out.pipeClosed { return }
+        try format(batch, into: out) { try out.flushIfFull() }
+    }
+
+    /// Formats on the worker that made the batch (see `ResultWriter.encode`).
+    public func encode(_ batch: Batch) -> EncodedBatch? {
+        let bytes = ByteBuffer(capacity: batch.activeCount * 48 + 64)
+        format(batch, into: bytes, afterRow: {})
+        return EncodedBatch(bytes: bytes, rows: batch.activeCount)
+    }
+
+    public func write(encoded: EncodedBatch) throws {
+        if out.pipeClosed { return }
+        if encoded.bytes.count >= 1 << 16 {
+            try out.writeThrough(encoded.bytes.base, encoded.bytes.count)
+        } else {
+            out.append(encoded.bytes.base, encoded.bytes.count)
+            try out.flushIfFull()
+        }
+    }
+
+    /// Appends the batch's active rows to `o`, calling `afterRow` after each.
+    private func format(_ batch: Batch, into o: ByteBuffer, afterRow: () throws -> Void) rethrows {
         let n = batch.activeCount
         let columns = batch.columns
         for i in 0..<n {
             let r = batch.row(i)
-            if columns.isEmpty { out.append("{}") }
+            if columns.isEmpty { o.append("{}") }
             for (j, c) in columns.enumerated() {
-                keys[j].withUnsafeBufferPointer { out.append($0.baseAddress!, $0.count) }
+                keys[j].withUnsafeBufferPointer { o.append($0.baseAddress!, $0.count) }
                 guard c.isValid(r) else {
-                    out.append("null")
+                    o.append("null")
                     continue
                 }
                 switch c.type {
-                case .int64: out.appendInt(c.int64s[r])
-                case .float64: appendDouble(c.float64s[r])
-                case .bool: out.append(c.bools[r] != 0 ? "true" : "false")
+                case .int64: o.appendInt(c.int64s[r])
+                case .float64: Self.appendDouble(c.float64s[r], into: o)
+                case .bool: o.append(c.bools[r] != 0 ? "true" : "false")
                 case .timestamp(let unit):
-                    out.append(UInt8(ascii: "\""))
-                    out.appendTimestamp(Self.millis(c.int64s[r], unit))
-                    out.append(UInt8(ascii: "\""))
-                case .string: appendString(c.stringBytes(at: r))
+                    o.append(UInt8(ascii: "\""))
+                    o.appendTimestamp(Self.millis(c.int64s[r], unit))
+                    o.append(UInt8(ascii: "\""))
+                case .string: Self.appendString(c.stringBytes(at: r), into: o)
                 }
             }
-            if !columns.isEmpty { out.append(UInt8(ascii: "}")) }
-            out.append(10)
-            try out.flushIfFull()
+            if !columns.isEmpty { o.append(UInt8(ascii: "}")) }
+            o.append(10)
+            try afterRow()
         }
     }
 
@@ -70,13 +92,13 @@ public final class JSONLinesResultWriter: ResultWriter {
         }
     }
 
-    private func appendDouble(_ v: Double) {
-        if v.isNaN { out.append("\"NaN\""); return }
-        if v.isInfinite { out.append(v < 0 ? "\"-Infinity\"" : "\"Infinity\""); return }
-        out.append(v.description)
+    private static func appendDouble(_ v: Double, into o: ByteBuffer) {
+        if v.isNaN { o.append("\"NaN\""); return }
+        if v.isInfinite { o.append(v < 0 ? "\"-Infinity\"" : "\"Infinity\""); return }
+        o.appendDouble(v)  // the shortest round-trip form, as `description`
     }
 
-    private func appendString(_ b: UnsafeBufferPointer<UInt8>) {
+    private static func appendString(_ b: UnsafeBufferPointer<UInt8>, into out: ByteBuffer) {
         var plain = true
         var high = false
         for c in b {
@@ -86,7 +108,7 @@ public final class JSONLinesResultWriter: ResultWriter {
         if high && ck_json_valid_utf8(b.baseAddress, b.count) == 0 {
             // Repair invalid UTF-8 (U+FFFD) rather than write invalid JSON.
             var fixed = Array(String(decoding: b, as: UTF8.self).utf8)
-            fixed.withUnsafeMutableBufferPointer { appendString(UnsafeBufferPointer($0)) }
+            fixed.withUnsafeMutableBufferPointer { appendString(UnsafeBufferPointer($0), into: out) }
             return
         }
         out.append(34)
