@@ -54,12 +54,12 @@ public struct CaptureSummary: Sendable {
 ///
 /// `append` and `finish` are called from one thread at a time.
 public final class CaptureFileWriter: @unchecked Sendable {
-    public let path: String?
+    public var path: String? { file.path }
     public let schema: Schema
     public let eventTimeColumn: Int?
     public let options: CaptureWriterOptions
-    private let temporaryPath: String?
-    private var fd: Int32
+    /// Where the bytes go (a temporary file renamed over `path` on success).
+    private let file: OutputFile
     private var closed = false
 
     // Rows waiting for the current block (slices of batches the caller handed over).
@@ -97,32 +97,7 @@ public final class CaptureFileWriter: @unchecked Sendable {
                                  hint: "name a TIMESTAMP column, or none")
             }
         }
-        var st = stat()
-        if let path, path != "-", stat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
-            // A device or FIFO (/dev/null, a pipe): written in place, never renamed over.
-            guard (st.st_mode & S_IFMT) != S_IFDIR else {
-                throw SpateError(.usage, "cannot write '\(path)': it is a directory", hint: "name a file inside it")
-            }
-            self.path = path
-            temporaryPath = nil
-            fd = open(path, O_WRONLY | O_CLOEXEC)
-            if fd < 0 {
-                throw SpateError(.io, "cannot write '\(path)': \(String(cString: strerror(errno)))")
-            }
-        } else if let path, path != "-" {
-            self.path = path
-            let tmp = path + ".spate-tmp-\(getpid())"
-            temporaryPath = tmp
-            fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            if fd < 0 {
-                throw SpateError(.io, "cannot write '\(path)': \(String(cString: strerror(errno)))",
-                                 hint: "check that the directory exists and is writable")
-            }
-        } else {
-            self.path = nil
-            temporaryPath = nil
-            fd = 1
-        }
+        file = try OutputFile(path: path)
         let header = CaptureHeader(schema: schema, eventTimeColumn: eventTimeColumn, blockRows: options.blockRows, size: 0).encode()
         do {
             try header.withUnsafeBytes { try writeAll($0.baseAddress!, $0.count) }
@@ -268,15 +243,7 @@ public final class CaptureFileWriter: @unchecked Sendable {
     }
 
     private func writeAll(_ p: UnsafeRawPointer, _ n: Int) throws {
-        var offset = 0
-        while offset < n {
-            let w = write(fd, p + offset, n - offset)
-            if w < 0 {
-                if errno == EINTR { continue }
-                throw SpateError(.io, "cannot write \(path.map { "'\($0)'" } ?? "standard output"): \(String(cString: strerror(errno)))")
-            }
-            offset += w
-        }
+        try file.write(p, n)
     }
 
     private func stopThreads() {
@@ -305,19 +272,7 @@ public final class CaptureFileWriter: @unchecked Sendable {
             try trailer.withUnsafeBytes { try writeAll($0.baseAddress!, $0.count) }
             let total = fileOffset + footer.count + trailer.count
             closed = true
-            if path != nil && temporaryPath == nil { close(fd) }
-            if let path, let temporaryPath {
-                if fsync(fd) != 0 || close(fd) != 0 {
-                    let reason = String(cString: strerror(errno))
-                    unlink(temporaryPath)
-                    throw SpateError(.io, "cannot write '\(path)': \(reason)")
-                }
-                if rename(temporaryPath, path) != 0 {
-                    let reason = String(cString: strerror(errno))
-                    unlink(temporaryPath)
-                    throw SpateError(.io, "cannot move the capture file into '\(path)': \(reason)")
-                }
-            }
+            try file.commit()
             return CaptureSummary(rows: rows, blocks: blocks.count, bytes: total, minTime: lo, maxTime: hi)
         } catch {
             if !closed { abandon() }
@@ -336,11 +291,7 @@ public final class CaptureFileWriter: @unchecked Sendable {
             monitor.broadcast()
         }
         stopThreads()
-        if let temporaryPath {
-            close(fd)
-            unlink(temporaryPath)
-        } else if path != nil {
-            close(fd)
-        }
+        file.discard()
     }
 }
+
