@@ -363,7 +363,7 @@ import Testing
 
     @Test func sessionRunSnapshotRestoresCounters() throws {
         var rng = SplitMix64(seed: 23)
-        let run = SessionRun(gap: 10, plan: Self.sessionPlan)
+        let run = SessionRun(gap: 10)
         let part = SessionStore(gap: 10, layout: Self.sessionLayout, specs: Self.sessionSpecs)
         Self.addSessions(part, Self.sessionRows(300, from: 0, &rng), rowBase: 0)
         run.merge(part)
@@ -378,7 +378,7 @@ import Testing
         let bytes = snap.encoded()
         let back = try RunSnapshot.decode(bytes, schema: schema)
         Self.expectSameBytes(back.encoded(), bytes)
-        let restored = SessionRun(gap: 10, plan: Self.sessionPlan)
+        let restored = SessionRun(gap: 10)
         restored.restore(back.sessions!, workers: 2)
         #expect(restored.detached == [100, 120] && restored.firedThrough == 100 && restored.emitSeq == 1)
 
@@ -396,7 +396,7 @@ import Testing
         #expect(Self.sameBatches(outputs[0][0].1, outputs[1][0].1))
 
         // Three workers instead of two: each starts at the least detached watermark.
-        let wider = SessionRun(gap: 10, plan: Self.sessionPlan)
+        let wider = SessionRun(gap: 10)
         wider.restore(back.sessions!, workers: 3)
         #expect(wider.detached == [100, 100, 100])
     }

@@ -164,8 +164,8 @@ final class QueryRun: @unchecked Sendable {
         var windowed = false
         if case .aggregate(let a) = plan.shape { windowed = a.windowed }
         geometry = windowed ? plan.window.flatMap(PaneGeometry.init) : nil
-        if windowed, let w = plan.window, case .session(let gap) = w.kind, case .aggregate(let a) = plan.shape {
-            sessions = SessionRun(gap: gap, plan: a)
+        if windowed, let w = plan.window, case .session(let gap) = w.kind {
+            sessions = SessionRun(gap: gap)
         } else {
             sessions = nil
         }

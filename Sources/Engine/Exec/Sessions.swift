@@ -190,16 +190,14 @@ final class SessionStore {
 /// passed their end.
 final class SessionRun: @unchecked Sendable {
     let gap: Int64
-    let plan: AggregatePlan
     let monitor = Monitor()
     var store: SessionStore?
     var detached: [Int64] = []
     var firedThrough = Int64.min
     var emitSeq = 0
 
-    init(gap: Int64, plan: AggregatePlan) {
+    init(gap: Int64) {
         self.gap = gap
-        self.plan = plan
     }
 
     func merge(_ part: SessionStore) {
