@@ -32,6 +32,26 @@ CK_INLINE uint32_t ck_row(const uint32_t *sel, size_t i) {
     return sel ? sel[i] : (uint32_t)i;
 }
 
+/// Bit i of the result is the XOR of bits 0...i of x: which bytes lie inside quotes,
+/// given the quote characters' bits (the CSV and JSON indexes).
+CK_INLINE uint64_t ck_prefix_xor(uint64_t x) {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+#if CK_HAVE_X86
+/// The same in one carry-less multiplication by all ones.
+CK_INLINE __attribute__((target("pclmul"))) uint64_t ck_prefix_xor_clmul(uint64_t x) {
+    __m128i r = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8((char)0xFF), 0);
+    return (uint64_t)_mm_cvtsi128_si64(r);
+}
+#endif
+
 CK_INLINE uint64_t ck_load64(const uint8_t *p) {
     uint64_t v;
     memcpy(&v, p, sizeof v);

@@ -7,6 +7,7 @@
 // zstd's HUF_DGEN does), so the scalar reference and the SIMD variants cannot drift.
 #include "ck_csv.h"
 #include "ck_dispatch.h"
+#include "ck_internal.h"
 
 #include <string.h>
 
@@ -46,17 +47,6 @@ CSV_INLINE uint64_t csv_cr_scalar(const uint8_t *p) {
     return m;
 }
 
-/// Bit i of the result is the XOR of bits 0...i of x.
-CSV_INLINE uint64_t csv_pxor_scalar(uint64_t x) {
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    return x;
-}
-
 CSV_INLINE uint64_t csv_popcount_scalar(uint64_t x) { return (uint64_t)__builtin_popcountll(x); }
 
 // MARK: - AVX2 / AVX-512 block primitives
@@ -83,11 +73,6 @@ CSV_INLINE CSV_AVX2 uint64_t csv_cr_avx2(const uint8_t *p) {
     return csv_eq_avx2(lo, hi, '\r');
 }
 
-CSV_INLINE CSV_AVX2 uint64_t csv_pxor_avx2(uint64_t x) {
-    __m128i r = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8((char)0xFF), 0);
-    return (uint64_t)_mm_cvtsi128_si64(r);
-}
-
 CSV_INLINE CSV_AVX2 uint64_t csv_popcount_avx2(uint64_t x) { return (uint64_t)_mm_popcnt_u64(x); }
 
 CSV_INLINE CSV_AVX512 csv_masks csv_masks_avx512(const uint8_t *p, uint8_t delim, uint8_t quote) {
@@ -101,11 +86,6 @@ CSV_INLINE CSV_AVX512 csv_masks csv_masks_avx512(const uint8_t *p, uint8_t delim
 CSV_INLINE CSV_AVX512 uint64_t csv_cr_avx512(const uint8_t *p) {
     __m512i v = _mm512_loadu_si512((const void *)p);
     return _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r'));
-}
-
-CSV_INLINE CSV_AVX512 uint64_t csv_pxor_avx512(uint64_t x) {
-    __m128i r = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8((char)0xFF), 0);
-    return (uint64_t)_mm_cvtsi128_si64(r);
 }
 
 CSV_INLINE CSV_AVX512 uint64_t csv_popcount_avx512(uint64_t x) { return (uint64_t)_mm_popcnt_u64(x); }
@@ -213,10 +193,10 @@ CSV_INLINE uint32_t *csv_flatten(uint32_t *out, uint64_t s, uint64_t lf, uint32_
         return i;                                                                              \
     }
 
-CSV_DEFINE_INDEX(csv_index_scalar, , csv_masks_scalar, csv_cr_scalar, csv_pxor_scalar)
+CSV_DEFINE_INDEX(csv_index_scalar, , csv_masks_scalar, csv_cr_scalar, ck_prefix_xor)
 #if CSV_X86
-CSV_DEFINE_INDEX(csv_index_avx2, CSV_AVX2, csv_masks_avx2, csv_cr_avx2, csv_pxor_avx2)
-CSV_DEFINE_INDEX(csv_index_avx512, CSV_AVX512, csv_masks_avx512, csv_cr_avx512, csv_pxor_avx512)
+CSV_DEFINE_INDEX(csv_index_avx2, CSV_AVX2, csv_masks_avx2, csv_cr_avx2, ck_prefix_xor_clmul)
+CSV_DEFINE_INDEX(csv_index_avx512, CSV_AVX512, csv_masks_avx512, csv_cr_avx512, ck_prefix_xor_clmul)
 #endif
 
 size_t ck_csv_index(const uint8_t *buf, size_t len, bool at_eof, uint8_t delim, uint8_t quote,
@@ -259,10 +239,10 @@ size_t ck_csv_index(const uint8_t *buf, size_t len, bool at_eof, uint8_t delim, 
         }                                                                                      \
     }
 
-CSV_DEFINE_FIND(csv_find_scalar, , csv_masks_scalar, csv_pxor_scalar)
+CSV_DEFINE_FIND(csv_find_scalar, , csv_masks_scalar, ck_prefix_xor)
 #if CSV_X86
-CSV_DEFINE_FIND(csv_find_avx2, CSV_AVX2, csv_masks_avx2, csv_pxor_avx2)
-CSV_DEFINE_FIND(csv_find_avx512, CSV_AVX512, csv_masks_avx512, csv_pxor_avx512)
+CSV_DEFINE_FIND(csv_find_avx2, CSV_AVX2, csv_masks_avx2, ck_prefix_xor_clmul)
+CSV_DEFINE_FIND(csv_find_avx512, CSV_AVX512, csv_masks_avx512, ck_prefix_xor_clmul)
 #endif
 
 size_t ck_csv_find_record_start(const uint8_t *buf, size_t len, uint8_t quote, int in_quote) {

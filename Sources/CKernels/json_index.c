@@ -8,6 +8,7 @@
 // the SIMD variants cannot drift.
 #include "ck_json.h"
 #include "ck_dispatch.h"
+#include "ck_internal.h"
 
 #include <string.h>
 
@@ -42,17 +43,6 @@ JSON_INLINE json_masks json_masks_scalar(const uint8_t *p) {
     return m;
 }
 
-/// Bit i of the result is the XOR of bits 0...i of x.
-JSON_INLINE uint64_t json_pxor_scalar(uint64_t x) {
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    return x;
-}
-
 // MARK: - AVX2 / AVX-512 block primitives
 
 #if JSON_X86
@@ -78,11 +68,6 @@ JSON_INLINE JSON_AVX2 json_masks json_masks_avx2(const uint8_t *p) {
     return m;
 }
 
-JSON_INLINE JSON_AVX2 uint64_t json_pxor_avx2(uint64_t x) {
-    __m128i r = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8((char)0xFF), 0);
-    return (uint64_t)_mm_cvtsi128_si64(r);
-}
-
 JSON_INLINE JSON_AVX512 json_masks json_masks_avx512(const uint8_t *p) {
     __m512i v = _mm512_loadu_si512((const void *)p);
 #define JSON_EQ5(c) _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c))
@@ -96,10 +81,6 @@ JSON_INLINE JSON_AVX512 json_masks json_masks_avx512(const uint8_t *p) {
     return m;
 }
 
-JSON_INLINE JSON_AVX512 uint64_t json_pxor_avx512(uint64_t x) {
-    __m128i r = _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)x), _mm_set1_epi8((char)0xFF), 0);
-    return (uint64_t)_mm_cvtsi128_si64(r);
-}
 #endif
 
 // MARK: - The index body
@@ -171,10 +152,10 @@ JSON_INLINE uint32_t *json_flatten(uint32_t *out, uint64_t s, uint32_t bp) {
         return i;                                                                              \
     }
 
-JSON_DEFINE_INDEX(json_index_scalar, , json_masks_scalar, json_pxor_scalar)
+JSON_DEFINE_INDEX(json_index_scalar, , json_masks_scalar, ck_prefix_xor)
 #if JSON_X86
-JSON_DEFINE_INDEX(json_index_avx2, JSON_AVX2, json_masks_avx2, json_pxor_avx2)
-JSON_DEFINE_INDEX(json_index_avx512, JSON_AVX512, json_masks_avx512, json_pxor_avx512)
+JSON_DEFINE_INDEX(json_index_avx2, JSON_AVX2, json_masks_avx2, ck_prefix_xor_clmul)
+JSON_DEFINE_INDEX(json_index_avx512, JSON_AVX512, json_masks_avx512, ck_prefix_xor_clmul)
 #endif
 
 size_t ck_json_index(const uint8_t *buf, size_t len, bool at_eof, uint32_t pos_offset,
