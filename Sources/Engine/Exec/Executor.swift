@@ -646,7 +646,7 @@ final class Worker {
         run.noteProgress(m, rows: stats.rowsRead - rowsBefore)
         if ordered, let w = plan.window, w.timeColumn == plan.procTimeColumn {
             // Processing time passes even when no rows come: windows close on the clock.
-            let now = Worker.clockMillis()
+            let now = wallClockMillis()
             if running != nil { running = max(running!, now) } else { pendingMax = max(pendingMax, now) }
         }
         if ordered {
@@ -1034,19 +1034,12 @@ final class Worker {
     /// Appends the processing time (`PROCTIME()`) to a scan batch when the query reads it.
     private func stamped(_ batch: Batch) -> Batch {
         guard let at = plan.procTimeColumn else { return batch }
-        let now = Evaluator.constantColumn(.int(Worker.clockMillis()), .timestamp(.millisecond), batch.count)
+        let now = Evaluator.constantColumn(.int(wallClockMillis()), .timestamp(.millisecond), batch.count)
         var schema = batch.schema
         schema.fields.insert(Field("proctime", .timestamp(.millisecond), nullable: false), at: at)
         var columns = batch.columns
         columns.insert(now, at: at)
         return Batch(schema: schema, columns: columns, count: batch.count, selection: batch.selection)
-    }
-
-    /// Wall-clock time in epoch milliseconds.
-    static func clockMillis() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
     /// Appends window_start and window_end (of the row's pane, which is its window under

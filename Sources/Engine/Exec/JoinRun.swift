@@ -226,7 +226,7 @@ final class JoinRun: @unchecked Sendable {
             if let at = input.plan.procTimeColumn {
                 // PROCTIME(): the clock when the row is read, as the executor stamps it.
                 var columns = raw.columns
-                columns.insert(Evaluator.constantColumn(.int(Worker.clockMillis()), .timestamp(.millisecond), n), at: at)
+                columns.insert(Evaluator.constantColumn(.int(wallClockMillis()), .timestamp(.millisecond), n), at: at)
                 var schema = raw.schema
                 schema.fields.insert(Field("proctime", .timestamp(.millisecond), nullable: false), at: at)
                 raw = Batch(schema: schema, columns: columns, count: n)

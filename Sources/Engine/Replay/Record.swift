@@ -70,9 +70,7 @@ public enum Record {
                 try source.read(m) { batch in
                     var b = batch.compacted()
                     if stampArrival {
-                        var ts = timespec()
-                        clock_gettime(CLOCK_REALTIME, &ts)
-                        let now = Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+                        let now = wallClockMillis()
                         b = Batch(schema: schema, columns: b.columns + [Evaluator.constantColumn(.int(now), .timestamp(.millisecond), b.count)],
                                   count: b.count)
                     } else {
